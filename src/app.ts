@@ -1,0 +1,39 @@
+import type { FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { Config } from './platform/config.ts';
+import type { Database } from './platform/db/database.ts';
+import { registerEventAdminRoutes } from './platform/events/admin-routes.ts';
+import { declaredErrors } from './platform/http/errors.ts';
+import { databaseCheck, type ReadinessCheck, registerOperationsRoutes } from './platform/http/health.ts';
+import { registerProblemRoutes } from './platform/http/problem-routes.ts';
+import { createHttpServer } from './platform/http/server.ts';
+import type { Jobs } from './platform/jobs/jobs.ts';
+import { observeHttp, type Metrics } from './platform/metrics.ts';
+import type { TenureModule } from './platform/module.ts';
+
+export interface AppOptions {
+  config: Config;
+  db: Database;
+  logger: Logger;
+  metrics: Metrics;
+  jobs: Pick<Jobs, 'send'>;
+  modules: TenureModule[];
+  /** Checks beyond the database's, such as the workers' when this process runs them. */
+  readinessChecks?: ReadinessCheck[];
+  callerScope?: (request: FastifyRequest) => string;
+}
+
+/** Builds the HTTP application: the platform's conventions, then every module's routes. */
+export async function buildApp(options: AppOptions) {
+  const { config, db } = options;
+  const app = await createHttpServer({ config, db, logger: options.logger, callerScope: options.callerScope });
+  observeHttp(app, options.metrics);
+  registerOperationsRoutes(app, { checks: [databaseCheck(db), ...(options.readinessChecks ?? [])], metrics: options.metrics });
+  registerProblemRoutes(app, declaredErrors);
+  registerEventAdminRoutes(app, { db });
+  for (const module of options.modules) {
+    await app.register(async (scope) => module.routes?.(scope.withTypeProvider<ZodTypeProvider>(), { config, db, jobs: options.jobs }));
+  }
+  return app;
+}

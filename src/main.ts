@@ -1,0 +1,126 @@
+/**
+ * Process entry: configuration → database → migrations → jobs and event relay → HTTP.
+ * `--role api|worker|all` (or TENURE_ROLE) chooses what this process runs, so the API and the
+ * workers can be scaled apart; every role shares one database.
+ */
+import { buildApp } from './app.ts';
+import { modules } from './modules/index.ts';
+import { ConfigError, type Config, loadConfig, processRoles, type ProcessRole } from './platform/config.ts';
+import { createDatabase, createPool } from './platform/db/database.ts';
+import { migrate } from './platform/db/migrate.ts';
+import { acquirePostgres, type PostgresServer } from './platform/db/server.ts';
+import { startEventRelay } from './platform/events/relay.ts';
+import { platformJobs } from './platform/jobs/platform-jobs.ts';
+import { startJobs } from './platform/jobs/jobs.ts';
+import { createLogger } from './platform/logging.ts';
+import { createMetrics, observePool } from './platform/metrics.ts';
+
+function readConfig(argv: string[]): Config {
+  const roleIndex = argv.findIndex((arg) => arg === '--role' || arg.startsWith('--role='));
+  const role = roleIndex === -1 ? undefined : (argv[roleIndex]?.split('=')[1] ?? argv[roleIndex + 1]);
+  if (roleIndex !== -1 && !processRoles.includes(role as ProcessRole)) {
+    throw new ConfigError(`Invalid configuration: --role must be one of ${processRoles.join(', ')}`);
+  }
+  return loadConfig(process.env, role ? { TENURE_ROLE: role } : {});
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = readConfig(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  const logger = createLogger(config);
+  const runApi = config.TENURE_ROLE !== 'worker';
+  const runWorkers = config.TENURE_ROLE !== 'api';
+
+  const stack: { name: string; stop: () => Promise<unknown> }[] = [];
+  let stopping: Promise<void> | undefined;
+  const shutdown = (reason: string, exitCode: number) => {
+    stopping ??= (async () => {
+      logger.info({ reason }, 'shutting down');
+      const deadline = setTimeout(() => {
+        logger.error('shutdown took too long; exiting');
+        process.exit(1);
+      }, config.SHUTDOWN_TIMEOUT_MS);
+      deadline.unref();
+      for (const component of stack.reverse()) {
+        try {
+          await component.stop();
+        } catch (error) {
+          logger.error({ err: error, component: component.name }, 'component failed to stop');
+          exitCode = 1;
+        }
+      }
+      logger.info('stopped');
+      logger.flush();
+      process.exit(exitCode);
+    })();
+    return stopping;
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+  process.once('SIGINT', () => void shutdown('SIGINT', 0));
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception');
+    void shutdown('uncaught exception', 1);
+  });
+  process.on('unhandledRejection', (error) => {
+    logger.fatal({ err: error }, 'unhandled rejection');
+    void shutdown('unhandled rejection', 1);
+  });
+
+  try {
+    const server: PostgresServer = await acquirePostgres(config, (message) => logger.info(message));
+    stack.push({ name: 'postgres', stop: () => server.stop() });
+    const pool = createPool({ url: server.url, poolMax: config.DATABASE_POOL_MAX });
+    const db = createDatabase(pool);
+    stack.push({ name: 'database pool', stop: () => db.destroy() });
+
+    const client = await pool.connect();
+    try {
+      const applied = await migrate(client);
+      if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    } finally {
+      client.release();
+    }
+
+    const metrics = createMetrics();
+    observePool(metrics, pool);
+    const jobs = await startJobs({
+      url: server.url,
+      db,
+      logger,
+      metrics,
+      definitions: [...platformJobs(config), ...modules.flatMap((module) => module.jobs ?? [])],
+      runWorkers,
+    });
+    stack.push({ name: 'jobs', stop: () => jobs.stop() });
+
+    const readinessChecks = [{ name: 'jobs', check: async () => jobs.problem() }];
+    if (runWorkers) {
+      const relay = await startEventRelay({
+        db,
+        url: server.url,
+        logger,
+        metrics,
+        config,
+        subscribers: modules.flatMap((module) => module.subscribers ?? []),
+      });
+      stack.push({ name: 'event relay', stop: () => relay.stop() });
+      readinessChecks.push({ name: 'event relay', check: async () => relay.problem() });
+    }
+
+    const app = await buildApp({ config, db, logger, metrics, jobs, modules: runApi ? modules : [], readinessChecks });
+    stack.push({ name: 'http', stop: () => app.close() });
+    const address = await app.listen({ host: config.HOST, port: config.PORT });
+    logger.info({ role: config.TENURE_ROLE, embeddedPostgres: server.embedded }, `Tenure is listening on ${address} (API docs at ${address}/docs)`);
+  } catch (error) {
+    logger.fatal({ err: error }, `start-up failed: ${(error as Error).message}`);
+    await shutdown('start-up failed', 1);
+  }
+}
+
+await main();

@@ -1,0 +1,4 @@
+import type { TenureModule } from '../platform/module.ts';
+
+/** Every business module, in the order their routes are registered. */
+export const modules: TenureModule[] = [];

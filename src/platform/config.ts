@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+/**
+ * Every setting comes from the environment and is validated once, at start-up.
+ * `.env.example` lists each variable with its default; keep the two in step.
+ */
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const postgresUrl = z
+  .url()
+  .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must start with postgres:// or postgresql://');
+
+export const processRoles = ['all', 'api', 'worker'] as const;
+export type ProcessRole = (typeof processRoles)[number];
+
+const ConfigSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: integer(0, 65535).default(3000),
+  TENURE_ROLE: z.enum(processRoles).default('all'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: booleanFlag.default(false),
+
+  DATABASE_URL: postgresUrl.optional(),
+  DATABASE_POOL_MAX: integer(1, 1000).default(10),
+  EMBEDDED_POSTGRES_DIR: z.string().min(1).default('data/postgres'),
+  EMBEDDED_POSTGRES_PORT: integer(1, 65535).default(54329),
+
+  HTTP_BODY_LIMIT_BYTES: integer(1024, 100 * 1024 * 1024).default(1024 * 1024),
+  RATE_LIMIT_MAX: integer(1, 1_000_000).default(600),
+  RATE_LIMIT_WINDOW_SECONDS: integer(1, 86_400).default(60),
+  SHUTDOWN_TIMEOUT_MS: integer(100, 120_000).default(10_000),
+
+  IDEMPOTENCY_KEY_TTL_HOURS: integer(24, 24 * 90).default(24),
+
+  OUTBOX_POLL_INTERVAL_MS: integer(10, 60_000).default(1000),
+  OUTBOX_MAX_ATTEMPTS: integer(1, 100).default(10),
+  OUTBOX_RETRY_BASE_MS: integer(10, 3_600_000).default(1000),
+  OUTBOX_RETENTION_DAYS: integer(1, 3650).default(7),
+  NATS_URL: z.string().regex(/^(nats|tls):\/\/\S+$/, 'must look like nats://host:port').optional(),
+  NATS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, 'may hold only letters, digits, _ and -').default('TENURE_EVENTS'),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Reads the configuration; an empty string counts as unset, so `.env` templates can leave blanks. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof Config, string>> = {}): Config {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(ConfigSchema.shape)) {
+    const value = overrides[key as keyof Config] ?? env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const parsed = ConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const variable = String(issue?.path[0] ?? 'configuration');
+    const received = input[variable];
+    const shown = received === undefined ? '' : ` (got ${JSON.stringify(redactUrl(received))})`;
+    throw new ConfigError(`Invalid configuration: ${variable} ${describeIssue(issue)}${shown}`);
+  }
+  return parsed.data;
+}
+
+function describeIssue(issue: z.core.$ZodIssue | undefined): string {
+  if (!issue) return 'is invalid';
+  if (issue.code === 'invalid_value') return `must be one of ${issue.values.map(String).join(', ')}`;
+  if (issue.code === 'too_small') return `must be at least ${String(issue.minimum)}`;
+  if (issue.code === 'too_big') return `must be at most ${String(issue.maximum)}`;
+  if (issue.code === 'invalid_type') return `must be ${issue.expected === 'number' ? 'a number' : issue.expected}`;
+  if (issue.code === 'invalid_format' && issue.format === 'url') return 'must be a URL';
+  return issue.message.replace(/^Invalid input: /, 'is invalid: ');
+}
+
+/** Hides the password of a connection URL before it is shown anywhere. */
+export function redactUrl(value: string): string {
+  return value.replace(/^([a-z]+:\/\/[^:/@]+:)[^@]*@/i, '$1***@');
+}

@@ -1,0 +1,69 @@
+import { CamelCasePlugin, Kysely, PostgresDialect, type Transaction } from 'kysely';
+import pg from 'pg';
+import type { DB } from './schema.ts';
+
+export type Database = Kysely<DB>;
+export type Tx = Transaction<DB>;
+/** Either the pool-backed handle or an open transaction: read-only helpers accept both. */
+export type Queryable = Database | Tx;
+
+const INT8 = 20;
+const DATE = 1082;
+
+/**
+ * PostgreSQL's `bigint` holds money in minor units and counts; we read it as a JavaScript number and
+ * refuse anything beyond 2^53, where a number would silently lose precision.
+ */
+function parseBigint(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed)) throw new RangeError(`bigint ${value} is beyond the safe integer range`);
+  return parsed;
+}
+
+const typeParsers = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8) return parseBigint;
+    // Stay dates are calendar dates, never instants: keep them as `YYYY-MM-DD` text.
+    if (oid === DATE) return (value: string) => value;
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+export interface DatabaseOptions {
+  url: string;
+  poolMax: number;
+  applicationName?: string;
+}
+
+export function createPool(options: DatabaseOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolMax,
+    types: typeParsers,
+    application_name: options.applicationName ?? 'tenure',
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+export function createDatabase(pool: pg.Pool): Database {
+  return new Kysely<DB>({
+    dialect: new PostgresDialect({ pool }),
+    plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })],
+  });
+}
+
+/** Opens a client with the same type parsing as the pool, for LISTEN and one-off administration. */
+export function createClient(url: string): pg.Client {
+  return new pg.Client({ connectionString: url, types: typeParsers });
+}
+
+/** Replaces the database name of a connection URL. */
+export function withDatabaseName(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${encodeURIComponent(database)}`;
+  return parsed.toString();
+}

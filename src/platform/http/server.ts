@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyRequest } from 'fastify';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/database.ts';
+import { platformErrors } from './errors.ts';
+import { registerProblemHandling } from './problems.ts';
+import { registerRequestTransactions } from './request-transaction.ts';
+import { requireStrictBodies } from './strict-bodies.ts';
+
+export type App = Awaited<ReturnType<typeof createHttpServer>>;
+
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface HttpServerOptions {
+  config: Pick<Config, 'HTTP_BODY_LIMIT_BYTES' | 'RATE_LIMIT_MAX' | 'RATE_LIMIT_WINDOW_SECONDS' | 'TRUST_PROXY' | 'IDEMPOTENCY_KEY_TTL_HOURS'>;
+  db: Database;
+  logger: Logger;
+  /** Scopes idempotency keys and rate limits to the caller; the identity module supplies the user. */
+  callerScope?: (request: FastifyRequest) => string;
+}
+
+/**
+ * The HTTP conventions every route shares: request ids, problem details for every error, Zod
+ * schemas for validation and OpenAPI, strict bodies, rate limits, and idempotent POSTs whose
+ * stored response commits with their effect.
+ */
+export async function createHttpServer(options: HttpServerOptions) {
+  const { config } = options;
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: config.HTTP_BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY,
+    requestIdHeader: false,
+    requestIdLogLabel: 'requestId',
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && requestIdPattern.test(incoming) ? incoming : randomUUID();
+    },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerProblemHandling(app);
+  requireStrictBodies(app);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  const callerScope = options.callerScope ?? ((request: FastifyRequest) => `ip:${request.ip}`);
+  await app.register(fastifyRateLimit, {
+    global: true,
+    max: config.RATE_LIMIT_MAX,
+    timeWindow: config.RATE_LIMIT_WINDOW_SECONDS * 1000,
+    keyGenerator: callerScope,
+    errorResponseBuilder: (_request, context) =>
+      platformErrors.raise('rate_limited', `At most ${context.max} requests in ${context.after}; retry after the time given in Retry-After`),
+  });
+
+  registerRequestTransactions(app, { db: options.db, idempotencyTtlHours: config.IDEMPOTENCY_KEY_TTL_HOURS, callerScope });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Tenure API',
+        version: '1',
+        description:
+          'Rentals of every length and the money that moves through them. Errors are RFC 9457 problem details with a stable `code`; every POST accepts an `Idempotency-Key`.',
+      },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
+  app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
+
+  return app;
+}
