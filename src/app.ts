@@ -7,6 +7,7 @@ import { registerEventAdminRoutes } from './platform/events/admin-routes.ts';
 import { declaredErrors } from './platform/http/errors.ts';
 import { databaseCheck, type ReadinessCheck, registerOperationsRoutes } from './platform/http/health.ts';
 import { registerProblemRoutes } from './platform/http/problem-routes.ts';
+import { operatorGuard } from './platform/http/operator-guard.ts';
 import { createHttpServer } from './platform/http/server.ts';
 import type { Jobs } from './platform/jobs/jobs.ts';
 import { observeHttp, type Metrics } from './platform/metrics.ts';
@@ -31,7 +32,7 @@ export async function buildApp(options: AppOptions) {
   observeHttp(app, options.metrics);
   registerOperationsRoutes(app, { checks: [databaseCheck(db), ...(options.readinessChecks ?? [])], metrics: options.metrics });
   registerProblemRoutes(app, declaredErrors);
-  registerEventAdminRoutes(app, { db });
+  registerEventAdminRoutes(app, { db, guard: operatorGuard(config.OPERATOR_TOKEN) });
   for (const module of options.modules) {
     await app.register(async (scope) => module.routes?.(scope.withTypeProvider<ZodTypeProvider>(), { config, db, jobs: options.jobs }));
   }

@@ -36,6 +36,8 @@ const ConfigSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: integer(100, 120_000).default(10_000),
 
   IDEMPOTENCY_KEY_TTL_HOURS: integer(24, 24 * 90).default(24),
+  // Bearer token for the operations endpoints under /v1/admin until staff roles guard them.
+  OPERATOR_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
 
   OUTBOX_POLL_INTERVAL_MS: integer(10, 60_000).default(1000),
   OUTBOX_MAX_ATTEMPTS: integer(1, 100).default(10),
