@@ -27,13 +27,20 @@ export function databaseCheck(db: Database): ReadinessCheck {
 export function registerOperationsRoutes(app: App, options: { checks: ReadinessCheck[]; metrics: Metrics }): void {
   const operations = { tags: ['operations'], hide: false } as const;
 
-  app.get('/health/live', { schema: { ...operations, summary: 'The process is running', response: { 200: HealthReply } }, config: { rateLimit: false } }, async () => ({
-    status: 'ok' as const,
-  }));
+  app.get(
+    '/health/live',
+    { schema: { ...operations, summary: 'The process is running', response: { 200: HealthReply } }, config: { rateLimit: false } },
+    async () => ({
+      status: 'ok' as const,
+    }),
+  );
 
   app.get(
     '/health/ready',
-    { schema: { ...operations, summary: 'The database and the workers can serve', response: { 200: HealthReply } }, config: { rateLimit: false } },
+    {
+      schema: { ...operations, summary: 'The database and the workers can serve', response: { 200: HealthReply } },
+      config: { rateLimit: false },
+    },
     async () => {
       const checks = await Promise.all(
         options.checks.map(async ({ name, check }) => {
@@ -53,10 +60,14 @@ export function registerOperationsRoutes(app: App, options: { checks: ReadinessC
     },
   );
 
-  app.get('/metrics', { schema: { ...operations, summary: 'Prometheus metrics', hide: true }, config: { rateLimit: false } }, async (_request, reply) => {
-    reply.type(options.metrics.contentType);
-    return options.metrics.metrics();
-  });
+  app.get(
+    '/metrics',
+    { schema: { ...operations, summary: 'Prometheus metrics', hide: true }, config: { rateLimit: false } },
+    async (_request, reply) => {
+      reply.type(options.metrics.contentType);
+      return options.metrics.metrics();
+    },
+  );
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

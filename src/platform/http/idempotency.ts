@@ -84,7 +84,10 @@ export async function findStoredResponse(db: Queryable, request: IdempotentReque
     .executeTakeFirst();
   if (!row) return undefined;
   if (row.requestFingerprint !== request.fingerprint) {
-    throw idempotencyErrors.raise('key_reused', 'This key was first used with another method, path or body; use a new key for a new request');
+    throw idempotencyErrors.raise(
+      'key_reused',
+      'This key was first used with another method, path or body; use a new key for a new request',
+    );
   }
   return { status: row.responseStatus, contentType: row.responseContentType, body: row.responseBody };
 }
@@ -95,7 +98,7 @@ export async function findStoredResponse(db: Queryable, request: IdempotentReque
  */
 export async function claimKey(tx: Tx, request: IdempotentRequest): Promise<void> {
   const { rows } = await sql<{ claimed: boolean }>`
-    SELECT pg_try_advisory_xact_lock(hashtextextended(${request.scope} || chr(0) || ${request.key}, 0)) AS claimed
+    SELECT pg_try_advisory_xact_lock(hashtextextended(${request.scope} || chr(10) || ${request.key}, 0)) AS claimed
   `.execute(tx);
   if (!rows[0]?.claimed) {
     throw idempotencyErrors.raise('in_progress', 'Retry once the first request has finished', { headers: { 'retry-after': '1' } });
@@ -115,20 +118,26 @@ export async function storeResponse(db: Queryable, request: IdempotentRequest, r
       expiresAt: sql<Date>`now() + make_interval(hours => ${ttlHours})`,
     })
     .onConflict((conflict) =>
-      conflict.columns(['scope', 'key']).doUpdateSet({
-        requestFingerprint: (eb) => eb.ref('excluded.requestFingerprint'),
-        responseStatus: (eb) => eb.ref('excluded.responseStatus'),
-        responseContentType: (eb) => eb.ref('excluded.responseContentType'),
-        responseBody: (eb) => eb.ref('excluded.responseBody'),
-        createdAt: sql<Date>`now()`,
-        expiresAt: (eb) => eb.ref('excluded.expiresAt'),
-      }).where('idempotencyKey.expiresAt', '<=', sql<Date>`now()`),
+      conflict
+        .columns(['scope', 'key'])
+        .doUpdateSet({
+          requestFingerprint: (eb) => eb.ref('excluded.requestFingerprint'),
+          responseStatus: (eb) => eb.ref('excluded.responseStatus'),
+          responseContentType: (eb) => eb.ref('excluded.responseContentType'),
+          responseBody: (eb) => eb.ref('excluded.responseBody'),
+          createdAt: sql<Date>`now()`,
+          expiresAt: (eb) => eb.ref('excluded.expiresAt'),
+        })
+        .where('idempotencyKey.expiresAt', '<=', sql<Date>`now()`),
     )
     .execute();
 }
 
 /** Forgets keys past their time to live; run by a job. */
 export async function purgeExpiredKeys(db: Queryable): Promise<number> {
-  const result = await db.deleteFrom('idempotencyKey').where('expiresAt', '<=', sql<Date>`now()`).executeTakeFirst();
+  const result = await db
+    .deleteFrom('idempotencyKey')
+    .where('expiresAt', '<=', sql<Date>`now()`)
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -18,7 +18,9 @@ export function operatorGuard(token: string | undefined) {
     const expected = Buffer.from(token);
     const given = Buffer.from(presented);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw operatorErrors.raise('unauthenticated', 'Send Authorization: Bearer <OPERATOR_TOKEN>', { headers: { 'www-authenticate': 'Bearer' } });
+      throw operatorErrors.raise('unauthenticated', 'Send Authorization: Bearer <OPERATOR_TOKEN>', {
+        headers: { 'www-authenticate': 'Bearer' },
+      });
     }
   };
 }

@@ -7,8 +7,10 @@ const ProblemType = z.object({ code: z.string(), status: z.number().int(), title
 
 /** Problem `type` URIs resolve here, so every code a client meets is described by the API itself. */
 export function registerProblemRoutes(app: App, declared: () => (ErrorDefinition & { code: string })[]): void {
-  app.get('/problems', { schema: { tags: ['operations'], summary: 'Every error code the API can answer with', response: { 200: z.array(ProblemType) } } }, async () =>
-    declared(),
+  app.get(
+    '/problems',
+    { schema: { tags: ['operations'], summary: 'Every error code the API can answer with', response: { 200: z.array(ProblemType) } } },
+    async () => declared(),
   );
   app.get(
     '/problems/:code',

@@ -23,7 +23,7 @@ export function toAppError(error: unknown, request: FastifyRequest): AppError {
   const fastifyError = error as FastifyError;
   if (hasZodFastifySchemaValidationErrors(fastifyError)) {
     const part = fastifyError.validationContext ?? 'body';
-    const errors = fastifyError.validation.flatMap((issue) => toFieldErrors(part, issue.instancePath, issue.params.issue as ZodIssueLike));
+    const errors = fastifyError.validation.flatMap((issue) => toFieldErrors(part, issue));
     const summary = errors.map((field) => `${field.path}: ${field.message}`).join('; ');
     return platformErrors.raise('validation_failed', summary, { errors });
   }
@@ -45,24 +45,28 @@ function internalDetail(request: FastifyRequest): string {
   return `The request could not be completed. Quote request id ${request.id} when you report it.`;
 }
 
-interface ZodIssueLike {
-  code: string;
+interface ValidationEntry {
+  keyword: string;
+  instancePath: string;
   message: string;
-  path: PropertyKey[];
-  keys?: string[];
+  params: { keys?: unknown };
 }
 
-function toFieldErrors(part: string, instancePath: string, issue: ZodIssueLike): FieldError[] {
-  const base = [part, ...instancePath.split('/').filter(Boolean)].join('.');
-  if (issue.code === 'unrecognized_keys' && issue.keys) {
-    return issue.keys.map((key) => ({ path: `${base}.${key}`, message: 'Unknown field', code: 'unknown_field' }));
+function toFieldErrors(part: string, entry: ValidationEntry): FieldError[] {
+  const base = [part, ...entry.instancePath.split('/').filter(Boolean)].join('.');
+  const { keys } = entry.params;
+  if (entry.keyword === 'unrecognized_keys' && Array.isArray(keys)) {
+    return keys.map((key) => ({ path: `${base}.${String(key)}`, message: 'Unknown field', code: 'unknown_field' }));
   }
-  return [{ path: base, message: issue.message, code: issue.code }];
+  return [{ path: base, message: entry.message, code: entry.keyword }];
 }
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: AppError): FastifyReply {
   for (const [name, value] of Object.entries(error.extra.headers ?? {})) reply.header(name, value);
-  return reply.code(error.status).type(problemContentType).send(toProblem(error, request.url, request.id));
+  return reply
+    .code(error.status)
+    .type(problemContentType)
+    .send(toProblem(error, request.url, request.id));
 }
 
 export function registerProblemHandling(app: FastifyInstance): void {

@@ -90,7 +90,10 @@ export function registerRequestTransactions(app: FastifyInstance, options: Reque
       await tx.commit().execute();
       return payload;
     } catch (error) {
-      await tx.rollback().execute().catch(() => undefined);
+      await tx
+        .rollback()
+        .execute()
+        .catch(() => undefined);
       // The effect did not happen: the reply must not say it did.
       const appError = toAppError(error, request);
       reply.code(appError.status).type(problemContentType);
@@ -106,11 +109,11 @@ export function registerRequestTransactions(app: FastifyInstance, options: Reque
   };
   app.addHook('onResponse', releaseUnsent);
   app.addHook('onRequestAbort', releaseUnsent);
-
 }
 
 function storable(reply: FastifyReply, payload: unknown): StoredResponse | undefined {
-  const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : payload == null ? '' : undefined;
+  const body =
+    typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : payload == null ? '' : undefined;
   if (body === undefined) return undefined;
   const contentType = reply.getHeader('content-type');
   return { status: reply.statusCode, contentType: typeof contentType === 'string' ? contentType : null, body };

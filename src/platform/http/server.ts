@@ -23,7 +23,10 @@ export type App = Awaited<ReturnType<typeof createHttpServer>>;
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface HttpServerOptions {
-  config: Pick<Config, 'HTTP_BODY_LIMIT_BYTES' | 'RATE_LIMIT_MAX' | 'RATE_LIMIT_WINDOW_SECONDS' | 'TRUST_PROXY' | 'IDEMPOTENCY_KEY_TTL_HOURS'>;
+  config: Pick<
+    Config,
+    'HTTP_BODY_LIMIT_BYTES' | 'RATE_LIMIT_MAX' | 'RATE_LIMIT_WINDOW_SECONDS' | 'TRUST_PROXY' | 'IDEMPOTENCY_KEY_TTL_HOURS'
+  >;
   db: Database;
   logger: Logger;
   /** Scopes idempotency keys and rate limits to the caller; the identity module supplies the user. */
@@ -67,7 +70,10 @@ export async function createHttpServer(options: HttpServerOptions) {
     timeWindow: config.RATE_LIMIT_WINDOW_SECONDS * 1000,
     keyGenerator: callerScope,
     errorResponseBuilder: (_request, context) =>
-      platformErrors.raise('rate_limited', `At most ${context.max} requests in ${context.after}; retry after the time given in Retry-After`),
+      platformErrors.raise(
+        'rate_limited',
+        `At most ${context.max} requests in ${context.after}; retry after the time given in Retry-After`,
+      ),
   });
 
   registerRequestTransactions(app, { db: options.db, idempotencyTtlHours: config.IDEMPOTENCY_KEY_TTL_HOURS, callerScope });
