@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { AppError, type FieldError, platformErrors, toProblem } from './errors.ts';
 import { replay, StoredReplay } from './idempotency.ts';
@@ -45,20 +46,13 @@ function internalDetail(request: FastifyRequest): string {
   return `The request could not be completed. Quote request id ${request.id} when you report it.`;
 }
 
-interface ValidationEntry {
-  keyword: string;
-  instancePath: string;
-  message: string;
-  params: { keys?: unknown };
-}
-
-function toFieldErrors(part: string, entry: ValidationEntry): FieldError[] {
+function toFieldErrors(part: string, entry: FastifySchemaValidationError): FieldError[] {
   const base = [part, ...entry.instancePath.split('/').filter(Boolean)].join('.');
   const { keys } = entry.params;
   if (entry.keyword === 'unrecognized_keys' && Array.isArray(keys)) {
     return keys.map((key) => ({ path: `${base}.${String(key)}`, message: 'Unknown field', code: 'unknown_field' }));
   }
-  return [{ path: base, message: entry.message, code: entry.keyword }];
+  return [{ path: base, message: entry.message ?? 'Invalid value', code: entry.keyword }];
 }
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: AppError): FastifyReply {
