@@ -27,7 +27,7 @@ export function observeHttp(app: FastifyInstance, registry: Metrics): void {
 }
 
 export function observePool(registry: Metrics, pool: pg.Pool): void {
-  const gauge = new Gauge({
+  new Gauge({
     name: 'tenure_db_pool_connections',
     help: 'Database pool connections by state',
     labelNames: ['state'],
@@ -38,7 +38,6 @@ export function observePool(registry: Metrics, pool: pg.Pool): void {
       this.set({ state: 'waiting' }, pool.waitingCount);
     },
   });
-  void gauge;
 }
 
 /** A gauge whose value is read from the database (or anywhere) each time `/metrics` is scraped. */
@@ -46,7 +45,7 @@ export function observeValue(
   registry: Metrics,
   options: { name: string; help: string; labelNames?: string[]; read: () => Promise<{ labels?: Record<string, string>; value: number }[]> },
 ): void {
-  const gauge = new Gauge({
+  new Gauge({
     name: options.name,
     help: options.help,
     labelNames: options.labelNames ?? [],
@@ -59,5 +58,4 @@ export function observeValue(
       }
     },
   });
-  void gauge;
 }

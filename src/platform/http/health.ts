@@ -54,7 +54,7 @@ export function registerOperationsRoutes(app: App, options: { checks: ReadinessC
       );
       const failing = checks.filter((check) => check.status === 'failing');
       if (failing.length > 0) {
-        throw platformErrors.raise('unavailable', failing.map((check) => `${check.name}: ${check.reason ?? 'failing'}`).join('; '));
+        throw platformErrors.raise('unavailable', failing.map((check) => `${check.name}: ${check.reason}`).join('; '));
       }
       return { status: 'ok' as const, checks };
     },

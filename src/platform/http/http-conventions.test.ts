@@ -94,7 +94,7 @@ describe('problem details for every error', () => {
   it('describes every code at the address its type points to', async () => {
     const reply = await t.app.inject({ method: 'GET', url: '/problems/request.body_too_large' });
     expect(reply.json()).toEqual({ code: 'request.body_too_large', status: 413, title: 'The body is too large' });
-    const all = (await t.app.inject({ method: 'GET', url: '/problems' })).json() as { code: string }[];
+    const all = (await t.app.inject({ method: 'GET', url: '/problems' })).json<{ code: string }[]>();
     expect(all.map((entry) => entry.code)).toEqual(expect.arrayContaining(['thing.refused', 'idempotency.key_reused']));
   });
 });
@@ -138,7 +138,7 @@ describe('pagination', () => {
     for (let i = 0; i < 5; i++) await t.app.inject({ method: 'POST', url: '/test/things', payload: { name: `page-${i}`, quantity: 1 } });
     const reply = await t.app.inject({ method: 'GET', url: '/test/things?pageSize=2&page=2&q=x' });
     expect(reply.statusCode).toBe(200);
-    const body = reply.json() as { data: unknown[]; total: number; page: number; pageSize: number };
+    const body = reply.json<{ data: unknown[]; total: number; page: number; pageSize: number }>();
     expect(body).toMatchObject({ page: 2, pageSize: 2 });
     expect(body.data).toHaveLength(2);
     expect(reply.headers['x-total-count']).toBe(String(body.total));
@@ -182,10 +182,8 @@ describe('operations endpoints', () => {
   });
 
   it('publishes an OpenAPI 3.1 document generated from the route schemas, and the docs UI', async () => {
-    const document = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
-      openapi: string;
-      paths: Record<string, Record<string, { requestBody?: unknown }>>;
-    };
+    const reply = await t.app.inject({ method: 'GET', url: '/openapi.json' });
+    const document = reply.json<{ openapi: string; paths: Record<string, Record<string, { requestBody?: unknown }>> }>();
     expect(document.openapi).toBe('3.1.0');
     expect(document.paths['/test/things']?.post?.requestBody).toBeDefined();
     expect(document.paths['/health/ready']).toBeDefined();

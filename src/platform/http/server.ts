@@ -10,7 +10,6 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { platformErrors } from './errors.ts';
@@ -28,7 +27,7 @@ export interface HttpServerOptions {
     'HTTP_BODY_LIMIT_BYTES' | 'RATE_LIMIT_MAX' | 'RATE_LIMIT_WINDOW_SECONDS' | 'TRUST_PROXY' | 'IDEMPOTENCY_KEY_TTL_HOURS'
   >;
   db: Database;
-  logger: Logger;
+  logger: FastifyBaseLogger;
   /** Scopes idempotency keys and rate limits to the caller; the identity module supplies the user. */
   callerScope?: (request: FastifyRequest) => string;
 }
@@ -41,7 +40,7 @@ export interface HttpServerOptions {
 export async function createHttpServer(options: HttpServerOptions) {
   const { config } = options;
   const app = Fastify({
-    loggerInstance: options.logger as FastifyBaseLogger,
+    loggerInstance: options.logger,
     bodyLimit: config.HTTP_BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
     requestIdHeader: false,
