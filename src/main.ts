@@ -116,7 +116,10 @@ async function main(): Promise<void> {
     const app = await buildApp({ config, db, logger, metrics, jobs, modules: runApi ? modules : [], readinessChecks });
     stack.push({ name: 'http', stop: () => app.close() });
     const address = await app.listen({ host: config.HOST, port: config.PORT });
-    logger.info({ role: config.TENURE_ROLE, embeddedPostgres: server.embedded }, `Tenure is listening on ${address} (API docs at ${address}/docs)`);
+    logger.info(
+      { role: config.TENURE_ROLE, embeddedPostgres: server.embedded },
+      `Tenure is listening on ${address} (API docs at ${address}/docs)`,
+    );
   } catch (error) {
     logger.fatal({ err: error }, `start-up failed: ${(error as Error).message}`);
     await shutdown('start-up failed', 1);

@@ -10,9 +10,7 @@ const booleanFlag = z
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-const postgresUrl = z
-  .url()
-  .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must start with postgres:// or postgresql://');
+const postgresUrl = z.url().refine((value) => /^postgres(ql)?:\/\//.test(value), 'must start with postgres:// or postgresql://');
 
 export const processRoles = ['all', 'api', 'worker'] as const;
 export type ProcessRole = (typeof processRoles)[number];
@@ -43,8 +41,14 @@ const ConfigSchema = z.object({
   OUTBOX_MAX_ATTEMPTS: integer(1, 100).default(10),
   OUTBOX_RETRY_BASE_MS: integer(10, 3_600_000).default(1000),
   OUTBOX_RETENTION_DAYS: integer(1, 3650).default(7),
-  NATS_URL: z.string().regex(/^(nats|tls):\/\/\S+$/, 'must look like nats://host:port').optional(),
-  NATS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, 'may hold only letters, digits, _ and -').default('TENURE_EVENTS'),
+  NATS_URL: z
+    .string()
+    .regex(/^(nats|tls):\/\/\S+$/, 'must look like nats://host:port')
+    .optional(),
+  NATS_STREAM: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'may hold only letters, digits, _ and -')
+    .default('TENURE_EVENTS'),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
