@@ -133,6 +133,31 @@ describe('request ids', () => {
   });
 });
 
+describe('correlation', () => {
+  it('makes the request id the correlation id of the events the request publishes', async () => {
+    const reply = await t.app.inject({
+      method: 'POST',
+      url: '/test/things',
+      payload: { name: 'correlated', quantity: 1 },
+      headers: { 'x-request-id': 'corr-42', 'x-client-app': 'front-desk-console' },
+    });
+    expect(reply.statusCode).toBe(201);
+    const event = await t.database.db
+      .selectFrom('outboxEvent')
+      .select('envelope')
+      .where('aggregateId', '=', String(reply.json<{ id: number }>().id))
+      .executeTakeFirstOrThrow();
+    expect(event.envelope).toMatchObject({
+      type: 'thing.created',
+      correlationId: 'corr-42',
+      causationId: null,
+      actor: { type: 'anonymous', id: null },
+      metadata: { source: 'things', clientApp: 'front-desk-console' },
+      data: { name: 'correlated', quantity: 1 },
+    });
+  });
+});
+
 describe('pagination', () => {
   it('returns a total and RFC 8288 links that keep the other parameters', async () => {
     for (let i = 0; i < 5; i++) await t.app.inject({ method: 'POST', url: '/test/things', payload: { name: `page-${i}`, quantity: 1 } });

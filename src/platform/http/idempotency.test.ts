@@ -25,6 +25,13 @@ function post(body: unknown, key?: string, caller = 'alice', url = '/test/things
   });
 }
 
+async function eventsAbout(name: string) {
+  const { rows } = await sql<{ id: string }>`SELECT id FROM outbox_event WHERE envelope -> 'data' ->> 'name' = ${name}`.execute(
+    t.database.db,
+  );
+  return rows;
+}
+
 describe('Idempotency-Key on POST', () => {
   it('replays the stored response for the same key and request, with one effect', async () => {
     const first = await post({ name: 'lamp', quantity: 2 }, 'key-replay');
@@ -61,6 +68,7 @@ describe('Idempotency-Key on POST', () => {
     const created = new Set(replies.filter((r) => r.statusCode === 201).map((r) => r.body));
     expect(created.size).toBe(1);
     expect(await countThings(t.database.db, 'chair')).toBe(1);
+    expect(await eventsAbout('chair')).toHaveLength(1);
     // Once the first has finished, the key replays.
     const later = await post({ name: 'chair', quantity: 4 }, 'key-concurrent');
     expect(later.headers['idempotent-replayed']).toBe('true');
@@ -71,6 +79,7 @@ describe('Idempotency-Key on POST', () => {
     expect(failed.statusCode).toBe(409);
     expect(failed.json()).toMatchObject({ code: 'thing.refused' });
     expect(await countThings(t.database.db, 'refuse-sofa')).toBe(0);
+    expect(await eventsAbout('refuse-sofa')).toEqual([]);
     const retried = await post({ name: 'refuse-sofa', quantity: 1 }, 'key-retry');
     expect(retried.headers['idempotent-replayed']).toBeUndefined();
     expect(retried.statusCode).toBe(409);

@@ -12,6 +12,8 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
+import type { Actor } from '../events/envelope.ts';
+import './event-context.ts';
 import { platformErrors } from './errors.ts';
 import { registerProblemHandling } from './problems.ts';
 import { registerRequestTransactions } from './request-transaction.ts';
@@ -58,8 +60,11 @@ export async function createHttpServer(options: HttpServerOptions) {
   registerProblemHandling(app);
   requireStrictBodies(app);
 
+  app.decorateRequest('actor', null as unknown as Actor);
+  app.decorateRequest('tenantId', null);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    request.actor = { type: 'anonymous', id: null };
   });
 
   const callerScope = options.callerScope ?? ((request: FastifyRequest) => `ip:${request.ip}`);
