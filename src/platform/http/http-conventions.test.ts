@@ -208,8 +208,14 @@ describe('operations endpoints', () => {
 
   it('publishes an OpenAPI 3.1 document generated from the route schemas, and the docs UI', async () => {
     const reply = await t.app.inject({ method: 'GET', url: '/openapi.json' });
-    const document = reply.json<{ openapi: string; paths: Record<string, Record<string, { requestBody?: unknown }>> }>();
+    const document = reply.json<{
+      openapi: string;
+      paths: Record<string, Record<string, { requestBody?: unknown; responses?: Record<string, unknown> }>>;
+      components?: { schemas?: Record<string, unknown> };
+    }>();
     expect(document.openapi).toBe('3.1.0');
+    expect(document.components?.schemas?.Problem).toBeDefined();
+    expect(JSON.stringify(document.paths['/test/things']?.post?.responses?.['4XX'])).toContain('#/components/schemas/Problem');
     expect(document.paths['/test/things']?.post?.requestBody).toBeDefined();
     expect(document.paths['/health/ready']).toBeDefined();
     const docs = await t.app.inject({ method: 'GET', url: '/docs/' });

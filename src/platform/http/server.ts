@@ -15,6 +15,7 @@ import type { Database } from '../db/database.ts';
 import type { Actor } from '../events/envelope.ts';
 import './event-context.ts';
 import { platformErrors } from './errors.ts';
+import { documentProblems } from './problem-schema.ts';
 import { registerProblemHandling } from './problems.ts';
 import { registerRequestTransactions } from './request-transaction.ts';
 import { requireStrictBodies } from './strict-bodies.ts';
@@ -59,6 +60,7 @@ export async function createHttpServer(options: HttpServerOptions) {
   app.setSerializerCompiler(serializerCompiler);
   registerProblemHandling(app);
   requireStrictBodies(app);
+  documentProblems(app);
 
   app.decorateRequest('actor', null as unknown as Actor);
   app.decorateRequest('tenantId', null);
