@@ -3,6 +3,7 @@
  * `--role api|worker|all` (or TENURE_ROLE) chooses what this process runs, so the API and the
  * workers can be scaled apart; every role shares one database.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { buildApp } from './app.ts';
 import { modules } from './modules/index.ts';
 import { ConfigError, type Config, loadConfig, processRoles, type ProcessRole } from './platform/config.ts';
@@ -43,8 +44,12 @@ async function main(): Promise<void> {
     stopping ??= (async () => {
       logger.info({ reason }, 'shutting down');
       const deadline = setTimeout(() => {
-        logger.error('shutdown took too long; exiting');
-        process.exit(1);
+        logger.error('shutdown took too long; stopping PostgreSQL and exiting');
+        // Whatever else is stuck, an embedded PostgreSQL must not outlive this process.
+        const postgres = stack.find((component) => component.name === 'postgres');
+        void Promise.race([postgres?.stop(), delay(5000)])
+          .catch(() => undefined)
+          .finally(() => process.exit(1));
       }, config.SHUTDOWN_TIMEOUT_MS);
       deadline.unref();
       for (const component of stack.reverse()) {
@@ -82,7 +87,7 @@ async function main(): Promise<void> {
     const client = await pool.connect();
     try {
       const applied = await migrate(client);
-      if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+      logger.info({ applied }, applied.length > 0 ? 'migrations applied' : 'database is up to date');
     } finally {
       client.release();
     }

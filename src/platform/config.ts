@@ -26,7 +26,8 @@ const ConfigSchema = z.object({
   DATABASE_URL: postgresUrl.optional(),
   DATABASE_POOL_MAX: integer(1, 1000).default(10),
   EMBEDDED_POSTGRES_DIR: z.string().min(1).default('data/postgres'),
-  EMBEDDED_POSTGRES_PORT: integer(1, 65535).default(54329),
+  // Unprivileged ports only: as root the embedded server runs as the postgres user.
+  EMBEDDED_POSTGRES_PORT: integer(1024, 65535).default(54329),
 
   HTTP_BODY_LIMIT_BYTES: integer(1024, 100 * 1024 * 1024).default(1024 * 1024),
   RATE_LIMIT_MAX: integer(1, 1_000_000).default(600),
@@ -53,6 +54,9 @@ const ConfigSchema = z.object({
 
 export type Config = z.infer<typeof ConfigSchema>;
 
+/** Never echoed in an error message, even when rejected. */
+const secretVariables = new Set(['OPERATOR_TOKEN']);
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
@@ -68,7 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const variable = String(issue?.path[0] ?? 'configuration');
-    const received = input[variable];
+    const received = secretVariables.has(variable) ? undefined : input[variable];
     const shown = received === undefined ? '' : ` (got ${JSON.stringify(redactUrl(received))})`;
     throw new ConfigError(`Invalid configuration: ${variable} ${describeIssue(issue)}${shown}`);
   }
@@ -87,5 +91,6 @@ function describeIssue(issue: z.core.$ZodIssue | undefined): string {
 
 /** Hides the password of a connection URL before it is shown anywhere. */
 export function redactUrl(value: string): string {
-  return value.replace(/^([a-z]+:\/\/[^:/@]+:)[^@]*@/i, '$1***@');
+  // The password runs to the last `@` before the path, so an unencoded `@` in it is hidden too.
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^/]*@/i, '$1***@');
 }

@@ -21,12 +21,13 @@ export class MigrationError extends Error {
 }
 
 export async function readMigrations(dir = migrationsDir): Promise<MigrationFile[]> {
-  const names = (await readdir(dir)).filter((name) => name.endsWith('.sql')).sort();
+  const names = (await readdir(dir)).filter((name) => name.toLowerCase().endsWith('.sql')).sort();
   const files: MigrationFile[] = [];
   for (const [index, name] of names.entries()) {
     const match = fileNamePattern.exec(name);
     if (!match) throw new MigrationError(`Migration file ${name} must be named NNNN_what_it_does.sql`);
-    if (Number(match[1]) !== index + 1) throw new MigrationError(`Migration ${name} is out of sequence: expected number ${String(index + 1).padStart(4, '0')}`);
+    if (Number(match[1]) !== index + 1)
+      throw new MigrationError(`Migration ${name} is out of sequence: expected number ${String(index + 1).padStart(4, '0')}`);
     const sql = await readFile(path.join(dir, name), 'utf8');
     files.push({ name, sql, checksum: createHash('sha256').update(sql).digest('hex') });
   }
