@@ -20,14 +20,14 @@ function parseBigint(value: string): number {
   return parsed;
 }
 
-const typeParsers = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
+const typeParsers: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
     if (oid === INT8) return parseBigint;
     // Stay dates are calendar dates, never instants: keep them as `YYYY-MM-DD` text.
     if (oid === DATE) return (value: string) => value;
-    return pg.types.getTypeParser(oid, format);
-  },
-} as pg.CustomTypesConfig;
+    return pg.types.getTypeParser(oid as pg.types.TypeId, format) as (value: string) => unknown;
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};
 
 export interface DatabaseOptions {
   url: string;
