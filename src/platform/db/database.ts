@@ -7,8 +7,6 @@ export type Tx = Transaction<DB>;
 /** Either the pool-backed handle or an open transaction: read-only helpers accept both. */
 export type Queryable = Database | Tx;
 
-const INT8 = 20;
-const DATE = 1082;
 
 /**
  * PostgreSQL's `bigint` holds money in minor units and counts; we read it as a JavaScript number and
@@ -20,13 +18,17 @@ function parseBigint(value: string): number {
   return parsed;
 }
 
+type TypeId = Parameters<typeof pg.types.getTypeParser>[0];
+type TypeParser = (value: string) => unknown;
+const builtInParser = pg.types.getTypeParser as (oid: TypeId, format?: 'text' | 'binary') => TypeParser;
+
 const typeParsers: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
-    if (oid === INT8) return parseBigint;
+  getTypeParser(oid: TypeId, format?: 'text' | 'binary'): TypeParser {
+    if (oid === pg.types.builtins.INT8) return parseBigint;
     // Stay dates are calendar dates, never instants: keep them as `YYYY-MM-DD` text.
-    if (oid === DATE) return (value: string) => value;
-    return pg.types.getTypeParser(oid as pg.types.TypeId, format) as (value: string) => unknown;
-  }) as pg.CustomTypesConfig['getTypeParser'],
+    if (oid === pg.types.builtins.DATE) return (value: string) => value;
+    return builtInParser(oid, format);
+  },
 };
 
 export interface DatabaseOptions {
