@@ -1,0 +1,169 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/**
+ * The messages a bench child process (the HTTP server, the relay worker) sends its parent over the
+ * IPC channel `fork` opens.
+ */
+export const ChildMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready'), port: z.number().int().optional() }),
+  z.object({ type: z.literal('progress'), handled: z.number().int() }),
+  z.object({ type: z.literal('report'), handled: z.array(z.tuple([z.string(), z.number()])), relayProblem: z.string().nullable() }),
+  z.object({ type: z.literal('failed'), message: z.string() }),
+]);
+export type ChildMessage = z.infer<typeof ChildMessage>;
+
+export const ParentMessage = z.object({ type: z.enum(['stop', 'report']) });
+export type ParentMessage = z.infer<typeof ParentMessage>;
+
+export interface BenchChild {
+  /** Resolves with the first message of that type; rejects when the child fails, exits or takes too long. */
+  waitFor<T extends ChildMessage['type']>(type: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }>>;
+  onMessage(listener: (message: ChildMessage) => void): void;
+  send(message: ParentMessage): void;
+  /** Asks the child to stop cleanly, then kills it if it has not exited within a few seconds. */
+  stop(): Promise<void>;
+}
+
+/** Starts `bench/<script>` as `node --import tsx bench/<script>` with its own event loop. */
+export function startChild(script: string, env: Record<string, string>): BenchChild {
+  const child: ChildProcess = fork(fileURLToPath(new URL(script, import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, ...env },
+    // Its stdout (log lines) goes nowhere; its errors reach the terminal.
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const listeners = new Set<(message: ChildMessage) => void>();
+  let exited: string | undefined;
+  const exitListeners = new Set<(reason: string) => void>();
+  child.on('message', (raw) => {
+    const parsed = ChildMessage.safeParse(raw);
+    if (!parsed.success) return;
+    for (const listener of listeners) listener(parsed.data);
+  });
+  child.on('exit', (code, signal) => {
+    exited = `${script} exited (${signal ?? `code ${String(code)}`})`;
+    for (const listener of exitListeners) listener(exited);
+  });
+
+  return {
+    waitFor(type, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        if (exited) {
+          reject(new Error(exited));
+          return;
+        }
+        const done = () => {
+          clearTimeout(timer);
+          listeners.delete(onMessage);
+          exitListeners.delete(onExit);
+        };
+        const onMessage = (message: ChildMessage) => {
+          if (message.type === 'failed') {
+            done();
+            reject(new Error(`${script}: ${message.message}`));
+          } else if (message.type === type) {
+            done();
+            resolve(message as Extract<ChildMessage, { type: typeof type }>);
+          }
+        };
+        const onExit = (reason: string) => {
+          done();
+          reject(new Error(reason));
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`${script} sent no "${type}" within ${timeoutMs / 1000} s`));
+        }, timeoutMs);
+        listeners.add(onMessage);
+        exitListeners.add(onExit);
+      });
+    },
+    onMessage(listener) {
+      listeners.add(listener);
+    },
+    send(message) {
+      if (!exited && child.connected) child.send(message);
+    },
+    async stop() {
+      if (exited) return;
+      const gone = new Promise<void>((resolve) => exitListeners.add(() => resolve()));
+      this.send({ type: 'stop' });
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await gone;
+      clearTimeout(killer);
+    },
+  };
+}
+
+/** In a child: sends a message to the parent, when there is one. */
+export function tellParent(message: ChildMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send) resolve();
+    else process.send(message, undefined, {}, () => resolve());
+  });
+}
+
+/** In a child: calls `onStop` when the parent asks, or exits when the parent has gone. */
+export function onParentMessage(handlers: { stop: () => Promise<void>; report?: () => void }): void {
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= handlers
+      .stop()
+      .catch((error: unknown) => {
+        process.stderr.write(`stopping failed: ${(error as Error).message}\n`);
+      })
+      .finally(() => process.exit(0));
+  };
+  process.on('message', (raw) => {
+    const parsed = ParentMessage.safeParse(raw);
+    if (!parsed.success) return;
+    if (parsed.data.type === 'report') handlers.report?.();
+    else stop();
+  });
+  process.on('disconnect', stop);
+}
+
+export type ServerKind = 'bare' | 'tenure' | 'tenure-bench';
+
+export interface BenchServer {
+  /** `http://127.0.0.1:<port>` */
+  baseUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `bench/server.ts` in a child process and waits until it listens. */
+export async function startBenchServer(
+  kind: ServerKind,
+  options: { databaseUrl: string; poolMax: number; logLevel: string },
+): Promise<BenchServer> {
+  const child = startChild('./server.ts', {
+    BENCH_SERVER: kind,
+    BENCH_DATABASE_URL: options.databaseUrl,
+    BENCH_POOL_MAX: String(options.poolMax),
+    BENCH_LOG_LEVEL: options.logLevel,
+  });
+  try {
+    const { port } = await child.waitFor('ready', 60_000);
+    if (port === undefined) throw new Error('the bench server did not say which port it listens on');
+    return { baseUrl: `http://127.0.0.1:${port}`, stop: () => child.stop() };
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+}
+
+/** Runs `work` against a server of that kind, and stops the server however `work` ends. */
+export async function withBenchServer<T>(
+  kind: ServerKind,
+  options: { databaseUrl: string; poolMax: number; logLevel: string },
+  work: (server: BenchServer) => Promise<T>,
+): Promise<T> {
+  const server = await startBenchServer(kind, options);
+  try {
+    return await work(server);
+  } finally {
+    await server.stop();
+  }
+}

@@ -1,0 +1,61 @@
+import { loadConfig } from '../src/platform/config.ts';
+
+/**
+ * What every scenario runs with. The defaults keep `npm run bench` under about three minutes on a
+ * two-core machine; the environment may shorten a run while working on the bench itself.
+ */
+export interface BenchSettings {
+  /** Measured seconds of each HTTP and raw-SQL load. */
+  seconds: number;
+  /** Seconds of load thrown away before each measured run, so the JIT and the pools are warm. */
+  warmupSeconds: number;
+  /** autocannon connections, and the raw-SQL workers of the idempotency limit. */
+  connections: number;
+  pipelining: number;
+  /** The application's database pool (its configuration default); the raw-SQL limits use the same. */
+  poolMax: number;
+  /** Events published by each outbox run. */
+  events: number;
+  /** Concurrent publishers in the outbox runs. */
+  eventWorkers: number;
+  /** Events per transaction in the batched outbox run. */
+  eventBatch: number;
+  /** Events published and handled before each outbox run, left out of its figures. */
+  eventWarmup: number;
+  /** A relay that handles nothing new for this long has stalled: the run stops and reports it as an error. */
+  relayStallSeconds: number;
+  /** How long an outbox run waits, once publishing has ended, for the relay to work off its backlog. */
+  relayDrainSeconds: number;
+  /** The paced outbox run offers this share of the relay's measured throughput, to read latency without a backlog. */
+  pacedShare: number;
+  pgbench: { scale: number; clients: number; threads: number; seconds: number };
+  /** Log level of the Tenure server under load; `warn` leaves out the per-request log lines. */
+  serverLogLevel: string;
+}
+
+function numberFrom(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number (got ${JSON.stringify(raw)})`);
+  return value;
+}
+
+export function benchSettings(): BenchSettings {
+  return {
+    seconds: numberFrom('BENCH_SECONDS', 10),
+    warmupSeconds: numberFrom('BENCH_WARMUP_SECONDS', 2),
+    connections: 50,
+    pipelining: 1,
+    poolMax: loadConfig({ DATABASE_POOL_MAX: process.env.DATABASE_POOL_MAX }).DATABASE_POOL_MAX,
+    events: Math.round(numberFrom('BENCH_EVENTS', 20_000)),
+    eventWorkers: 20,
+    eventBatch: 100,
+    eventWarmup: 200,
+    relayStallSeconds: numberFrom('BENCH_RELAY_STALL_SECONDS', 15),
+    relayDrainSeconds: numberFrom('BENCH_RELAY_DRAIN_SECONDS', 10),
+    pacedShare: 0.5,
+    pgbench: { scale: 10, clients: 8, threads: 2, seconds: Math.round(numberFrom('BENCH_PGBENCH_SECONDS', 15)) },
+    serverLogLevel: process.env.BENCH_LOG_LEVEL ?? 'warn',
+  };
+}
