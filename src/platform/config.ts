@@ -42,6 +42,7 @@ const ConfigSchema = z.object({
   OUTBOX_MAX_ATTEMPTS: integer(1, 100).default(10),
   OUTBOX_RETRY_BASE_MS: integer(10, 3_600_000).default(1000),
   OUTBOX_RETENTION_DAYS: integer(1, 3650).default(7),
+  OUTBOX_DISPATCH_CONCURRENCY: integer(1, 64).default(1),
   NATS_URL: z
     .string()
     .regex(/^(nats|tls):\/\/\S+$/, 'must look like nats://host:port')

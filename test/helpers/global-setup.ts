@@ -23,7 +23,10 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const config = loadConfig();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'tenure-test-pg-'));
-  const server = await acquirePostgres({ ...config, NODE_ENV: 'test', EMBEDDED_POSTGRES_DIR: dataDir, EMBEDDED_POSTGRES_PORT: 54330 }, () => undefined);
+  const server = await acquirePostgres(
+    { ...config, NODE_ENV: 'test', EMBEDDED_POSTGRES_DIR: dataDir, EMBEDDED_POSTGRES_PORT: 54330 },
+    () => undefined,
+  );
   const run = `${process.pid}_${Date.now().toString(36)}`;
   const databasePrefix = `tenure_test_${run}`;
   const templateDatabase = `tenure_template_${run}`;
@@ -49,10 +52,10 @@ export default async function setup(project: TestProject) {
   return async () => {
     const cleanup = createClient(server.url);
     await cleanup.connect();
-    const { rows } = await cleanup.query<{ datname: string }>(
-      `SELECT datname FROM pg_database WHERE datname LIKE $1 OR datname = $2`,
-      [`${databasePrefix}%`, templateDatabase],
-    );
+    const { rows } = await cleanup.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1 OR datname = $2`, [
+      `${databasePrefix}%`,
+      templateDatabase,
+    ]);
     for (const { datname } of rows) await cleanup.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
     await cleanup.end();
     await server.stop();

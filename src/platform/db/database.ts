@@ -7,7 +7,6 @@ export type Tx = Transaction<DB>;
 /** Either the pool-backed handle or an open transaction: read-only helpers accept both. */
 export type Queryable = Database | Tx;
 
-
 /**
  * PostgreSQL's `bigint` holds money in minor units and counts; we read it as a JavaScript number and
  * refuse anything beyond 2^53, where a number would silently lose precision.

@@ -44,7 +44,11 @@ export interface NewEvent<Data extends Record<string, unknown>> {
   data: Data;
 }
 
-export function buildEnvelope<Data extends Record<string, unknown>>(event: NewEvent<Data>, context: EventContext, now = new Date()): EventEnvelope<Data> {
+export function buildEnvelope<Data extends Record<string, unknown>>(
+  event: NewEvent<Data>,
+  context: EventContext,
+  now = new Date(),
+): EventEnvelope<Data> {
   return {
     id: uuidv7(now.getTime()),
     type: event.type,

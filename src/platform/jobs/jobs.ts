@@ -22,7 +22,11 @@ export interface JobDefinition<Payload extends object = object> {
 }
 
 export interface Jobs {
-  send<Payload extends object>(definition: JobDefinition<Payload>, payload: Payload, options?: { startAfter?: Date; singletonKey?: string }): Promise<string | null>;
+  send<Payload extends object>(
+    definition: JobDefinition<Payload>,
+    payload: Payload,
+    options?: { startAfter?: Date; singletonKey?: string },
+  ): Promise<string | null>;
   /** A reason when the job workers cannot run, for the readiness check. */
   problem(): string | undefined;
   stop(): Promise<void>;
