@@ -29,7 +29,7 @@ beforeAll(async () => {
 });
 afterAll(() => database.drop());
 
-async function start(runWorkers: boolean, definitions: JobDefinition[] = [cleanRoom as JobDefinition]): Promise<Jobs> {
+async function start(runWorkers: boolean, definitions: JobDefinition[] = [cleanRoom]): Promise<Jobs> {
   return startJobs({ url: database.url, db: database.db, logger, metrics: createMetrics(), definitions, runWorkers });
 }
 
@@ -91,7 +91,7 @@ describe('jobs', () => {
       db: database.db,
       logger,
       metrics,
-      definitions: [cleanRoom as JobDefinition],
+      definitions: [cleanRoom],
       runWorkers: false,
     });
     try {
