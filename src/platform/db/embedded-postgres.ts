@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, chmod, chown, constants, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, chown, constants, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
@@ -52,7 +52,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   if (owner) {
     await chown(dataDir, owner.uid, owner.gid);
-    await assertReachableBy(dataDir, owner);
+    await letPostgresReach(dataDir, owner, log);
+    await letPostgresReach(binaries.postgres, owner, log);
   }
 
   if (!(await exists(path.join(clusterDir, 'PG_VERSION')))) {
@@ -135,13 +136,31 @@ async function systemUserForPostgres(): Promise<SystemUser | undefined> {
   }
 }
 
-async function assertReachableBy(dir: string, owner: SystemUser): Promise<void> {
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must be able to pass through every folder
+ * above its binaries and its data. Folders made private (a `mktemp -d` checkout, a home folder) get
+ * search permission for others added — never read permission — and each change is logged.
+ */
+async function letPostgresReach(target: string, owner: SystemUser, log: (message: string) => void): Promise<void> {
+  const ancestors: string[] = [];
+  for (let dir = path.dirname(target); ; dir = path.dirname(dir)) {
+    ancestors.unshift(dir);
+    if (dir === path.dirname(dir)) break;
+  }
+  for (const dir of ancestors) {
+    if (await canRun(owner, 'test', ['-x', dir])) continue;
+    const { mode } = await stat(dir);
+    await chmod(dir, mode | 0o001);
+    log(`added search permission for others to ${dir} so the postgres user can reach ${target}`);
+  }
+}
+
+async function canRun(owner: SystemUser, command: string, args: string[]): Promise<boolean> {
   try {
-    await runAs(owner, 'test', ['-w', dir]);
+    await runAs(owner, command, args);
+    return true;
   } catch {
-    throw new Error(
-      `The embedded PostgreSQL runs as the "postgres" user, which cannot reach ${dir}; set EMBEDDED_POSTGRES_DIR to a folder it can reach`,
-    );
+    return false;
   }
 }
 
@@ -158,7 +177,7 @@ async function isRunning(binaries: Binaries, clusterDir: string, owner: SystemUs
 function runAs(owner: SystemUser | undefined, command: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
-      ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
+      ...(owner ? { uid: owner.uid, gid: owner.gid, cwd: '/' } : {}),
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, LC_ALL: 'C' },
     });
