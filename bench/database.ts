@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig, redactUrl } from '../src/platform/config.ts';
 import { createClient, withDatabaseName } from '../src/platform/db/database.ts';
-import { migrate } from '../src/platform/db/migrate.ts';
 import { acquirePostgres } from '../src/platform/db/server.ts';
 import { localPostmaster } from './cpu.ts';
 import type { PostgresDescription } from './machine.ts';
@@ -93,15 +92,4 @@ export async function startBenchPostgres(log: (message: string) => void): Promis
       }
     },
   };
-}
-
-/** Applies Tenure's migrations to a scratch database. */
-export async function migrateDatabase(url: string): Promise<void> {
-  const client = createClient(url);
-  await client.connect();
-  try {
-    await migrate(client);
-  } finally {
-    await client.end();
-  }
 }

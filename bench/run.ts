@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { createDatabase, createPool } from '../src/platform/db/database.ts';
 import { createBenchThingTable } from './bench-module.ts';
 import { cpuSnapshot, otherCores } from './cpu.ts';
-import { type BenchPostgres, migrateDatabase, startBenchPostgres } from './database.ts';
+import { migrateDatabaseAt } from '../src/platform/db/scratch-database.ts';
+import { type BenchPostgres, startBenchPostgres } from './database.ts';
 import { describeMachine } from './machine.ts';
 import { busyMachineCores, toMarkdown } from './report.ts';
 import { type BenchResults, computeRatios, type ScenarioResult } from './results.ts';
@@ -59,7 +60,7 @@ async function runScenario(context: ScenarioContext, scenario: (typeof scenarios
 
 async function prepareDatabase(postgres: BenchPostgres): Promise<{ name: string; url: string }> {
   const database = await postgres.createDatabase('app');
-  await migrateDatabase(database.url);
+  await migrateDatabaseAt(database.url);
   const db = createDatabase(createPool({ url: database.url, poolMax: 1 }));
   try {
     await createBenchThingTable(db);

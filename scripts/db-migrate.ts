@@ -4,21 +4,8 @@
  * server again. Exits 1 with one line when anything fails.
  */
 import { ConfigError, loadConfig } from '../src/platform/config.ts';
-import { createClient } from '../src/platform/db/database.ts';
-import { migrate } from '../src/platform/db/migrate.ts';
+import { migrateDatabaseAt } from '../src/platform/db/scratch-database.ts';
 import { acquirePostgres, type PostgresServer } from '../src/platform/db/server.ts';
-
-async function applyMigrations(server: PostgresServer): Promise<string[]> {
-  const client = createClient(server.url);
-  // A dropped connection fails the running query; it must not also crash the process.
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    return await migrate(client);
-  } finally {
-    await client.end();
-  }
-}
 
 async function main(): Promise<number> {
   let server: PostgresServer | undefined;
@@ -26,7 +13,7 @@ async function main(): Promise<number> {
   try {
     const config = loadConfig();
     server = await acquirePostgres(config, (message) => console.log(message));
-    const applied = await applyMigrations(server);
+    const applied = await migrateDatabaseAt(server.url);
     if (applied.length === 0) console.log('database is up to date');
     for (const name of applied) console.log(`applied ${name}`);
   } catch (error) {

@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/platform/config.ts';
-import { createClient, withDatabaseName } from '../src/platform/db/database.ts';
-import { migrate } from '../src/platform/db/migrate.ts';
+import { createClient } from '../src/platform/db/database.ts';
+import { createMigratedDatabase } from '../src/platform/db/scratch-database.ts';
 import { acquirePostgres } from '../src/platform/db/server.ts';
 
 const verify = process.argv.includes('--verify');
@@ -20,12 +20,7 @@ const database = `tenure_types_${process.pid}`;
 const admin = createClient(server.url);
 await admin.connect();
 try {
-  await admin.query(`CREATE DATABASE ${database}`);
-  const url = withDatabaseName(server.url, database);
-  const client = createClient(url);
-  await client.connect();
-  await migrate(client);
-  await client.end();
+  const url = await createMigratedDatabase(server.url, database);
   execFileSync(
     'npx',
     [

@@ -8,8 +8,8 @@ import path from 'node:path';
 import PgBoss from 'pg-boss';
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../../src/platform/config.ts';
-import { createClient, withDatabaseName } from '../../src/platform/db/database.ts';
-import { migrate } from '../../src/platform/db/migrate.ts';
+import { createClient } from '../../src/platform/db/database.ts';
+import { createMigratedDatabase } from '../../src/platform/db/scratch-database.ts';
 import { acquirePostgres } from '../../src/platform/db/server.ts';
 
 declare module 'vitest' {
@@ -31,19 +31,11 @@ export default async function setup(project: TestProject) {
   const databasePrefix = `tenure_test_${run}`;
   const templateDatabase = `tenure_template_${run}`;
 
-  const admin = createClient(server.url);
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${templateDatabase}`);
-  const templateUrl = withDatabaseName(server.url, templateDatabase);
-  const client = createClient(templateUrl);
-  await client.connect();
-  await migrate(client);
-  await client.end();
+  const templateUrl = await createMigratedDatabase(server.url, templateDatabase);
   // pg-boss creates its schema on first start; doing it once here spares every test file the wait.
   const boss = new PgBoss({ connectionString: templateUrl, schema: 'pgboss', supervise: false, schedule: false });
   await boss.start();
   await boss.stop({ graceful: false, close: true, wait: true });
-  await admin.end();
 
   project.provide('postgresUrl', server.url);
   project.provide('templateDatabase', templateDatabase);
