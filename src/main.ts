@@ -5,6 +5,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { buildApp } from './app.ts';
+import { ensureAuditPartitions } from './platform/audit/audit-log.ts';
 import { modules } from './modules/index.ts';
 import { ConfigError, type Config, loadConfig, processRoles, type ProcessRole } from './platform/config.ts';
 import { createDatabase, createPool } from './platform/db/database.ts';
@@ -15,6 +16,7 @@ import { platformJobs } from './platform/jobs/platform-jobs.ts';
 import { startJobs } from './platform/jobs/jobs.ts';
 import { createLogger } from './platform/logging.ts';
 import { createMetrics, observePool } from './platform/metrics.ts';
+import { createObjectStorage } from './platform/storage/index.ts';
 
 function readConfig(argv: string[]): Config {
   const roleIndex = argv.findIndex((arg) => arg === '--role' || arg.startsWith('--role='));
@@ -91,6 +93,9 @@ async function main(): Promise<void> {
     } finally {
       client.release();
     }
+    // The audit log's partitions of this month and the next two; a daily job keeps them ahead.
+    await ensureAuditPartitions(db);
+    const storage = createObjectStorage(config);
 
     const metrics = createMetrics();
     observePool(metrics, pool);
@@ -99,7 +104,7 @@ async function main(): Promise<void> {
       db,
       logger,
       metrics,
-      definitions: [...platformJobs(config), ...modules.flatMap((module) => module.jobs ?? [])],
+      definitions: [...platformJobs(config, { storage }), ...modules.flatMap((module) => module.jobs ?? [])],
       runWorkers,
     });
     stack.push({ name: 'jobs', stop: () => jobs.stop() });
@@ -118,7 +123,7 @@ async function main(): Promise<void> {
       readinessChecks.push({ name: 'event relay', check: async () => relay.problem() });
     }
 
-    const app = await buildApp({ config, db, logger, metrics, jobs, modules: runApi ? modules : [], readinessChecks });
+    const app = await buildApp({ config, db, logger, metrics, jobs, modules: runApi ? modules : [], readinessChecks, storage });
     stack.push({ name: 'http', stop: () => app.close() });
     const address = await app.listen({ host: config.HOST, port: config.PORT });
     logger.info(

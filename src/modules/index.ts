@@ -1,4 +1,5 @@
 import type { TenureModule } from '../platform/module.ts';
+import { identityModule } from './identity/index.ts';
 
 /** Every business module, in the order their routes are registered. */
-export const modules: TenureModule[] = [];
+export const modules: TenureModule[] = [identityModule];

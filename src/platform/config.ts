@@ -12,6 +12,29 @@ const integer = (min: number, max: number) => z.coerce.number().int().min(min).m
 
 const postgresUrl = z.url().refine((value) => /^postgres(ql)?:\/\//.test(value), 'must start with postgres:// or postgresql://');
 
+/** Comma-separated exact origins such as `https://app.example.com,http://localhost:5173`. */
+const originList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== ''),
+  )
+  .refine(
+    (origins) => origins.every(isOrigin),
+    'must be a comma-separated list of exact origins such as https://app.example.com (scheme, host and port only)',
+  );
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
 export const processRoles = ['all', 'api', 'worker'] as const;
 export type ProcessRole = (typeof processRoles)[number];
 
@@ -51,12 +74,49 @@ const ConfigSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'may hold only letters, digits, _ and -')
     .default('TENURE_EVENTS'),
+
+  // Audit months whose partition ends this many days ago move to object storage (and stay readable).
+  AUDIT_HOT_DAYS: integer(1, 36_500).default(90),
+  // Root folder of the local object storage (archives, files) when no S3 store is configured.
+  STORAGE_DIR: z.string().min(1).default('data/storage'),
+
+  // Exact origins (scheme://host[:port]) allowed to call the API from a browser; empty: none.
+  CORS_ALLOWED_ORIGINS: originList.default([]),
+  // Rate limits shared by every instance when set; in memory per process otherwise.
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\/\S+$/, 'must look like redis://host:port or rediss://host:port')
+    .optional(),
+  // Object storage: any S3-compatible store when S3_BUCKET is set, a local folder otherwise.
+  S3_ENDPOINT: z
+    .url()
+    .refine((value) => /^https?:\/\//.test(value), 'must start with http:// or https://')
+    .optional(),
+  S3_REGION: z
+    .string()
+    .regex(/^[a-z0-9-]+$/, 'must look like us-east-1')
+    .default('us-east-1'),
+  S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a bucket name (3 to 63 lower-case letters, digits, dots and hyphens)')
+    .optional(),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
 });
+
+/** Settings that only make sense together: the first one missing, named in one line. */
+function missingCompanion(config: z.infer<typeof ConfigSchema>): string | undefined {
+  if (config.S3_BUCKET !== undefined) {
+    if (config.S3_ACCESS_KEY_ID === undefined) return 'S3_ACCESS_KEY_ID is required when S3_BUCKET is set';
+    if (config.S3_SECRET_ACCESS_KEY === undefined) return 'S3_SECRET_ACCESS_KEY is required when S3_BUCKET is set';
+  }
+  return undefined;
+}
 
 export type Config = z.infer<typeof ConfigSchema>;
 
 /** Never echoed in an error message, even when rejected. */
-const secretVariables = new Set(['OPERATOR_TOKEN']);
+const secretVariables = new Set(['OPERATOR_TOKEN', 'S3_SECRET_ACCESS_KEY']);
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -77,6 +137,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     const shown = received === undefined ? '' : ` (got ${JSON.stringify(redactUrl(received))})`;
     throw new ConfigError(`Invalid configuration: ${variable} ${describeIssue(issue)}${shown}`);
   }
+  const missing = missingCompanion(parsed.data);
+  if (missing) throw new ConfigError(`Invalid configuration: ${missing}`);
   return parsed.data;
 }
 

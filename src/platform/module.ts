@@ -1,6 +1,7 @@
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import type { EventSubscriber } from './events/subscriber.ts';
+import type { AccessTokenVerifier } from './http/authentication.ts';
 import type { App } from './http/server.ts';
 import type { JobDefinition, Jobs } from './jobs/jobs.ts';
 
@@ -17,4 +18,6 @@ export interface TenureModule {
   routes?: (app: App, dependencies: ModuleDependencies) => void | Promise<void>;
   subscribers?: EventSubscriber[];
   jobs?: JobDefinition[];
+  /** The module that issues access tokens verifies them for every request. */
+  accessTokenVerifier?: (db: Database) => AccessTokenVerifier;
 }

@@ -16,7 +16,16 @@ describe('.env.example', () => {
     const defaults = loadConfig({});
     expect([...listed.keys()].sort()).toEqual(
       Object.keys(defaults)
-        .concat(['DATABASE_URL', 'NATS_URL', 'OPERATOR_TOKEN'])
+        .concat([
+          'DATABASE_URL',
+          'NATS_URL',
+          'OPERATOR_TOKEN',
+          'REDIS_URL',
+          'S3_ENDPOINT',
+          'S3_BUCKET',
+          'S3_ACCESS_KEY_ID',
+          'S3_SECRET_ACCESS_KEY',
+        ])
         .filter((key, i, all) => all.indexOf(key) === i)
         .sort(),
     );

@@ -23,6 +23,72 @@ export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
+export interface AuditArchive {
+  archivedAt: Generated<Timestamp>;
+  manifestKey: string;
+  month: string;
+  objectKey: string;
+  rowCount: number;
+  sha256: string;
+}
+
+export interface AuditLog {
+  action: string;
+  actorRole: string | null;
+  actorType: string;
+  actorUserId: string | null;
+  after: Json | null;
+  before: Json | null;
+  changes: Json | null;
+  correlationId: string;
+  entityId: string;
+  entityType: string;
+  id: string;
+  ip: string | null;
+  occurredAt: Generated<Timestamp>;
+  orgId: string | null;
+  userAgent: string | null;
+}
+
+export interface AuthLoginFailure {
+  countsForAccount: Generated<boolean>;
+  email: string;
+  failedAt: Generated<Timestamp>;
+  id: Generated<number>;
+  ip: string;
+}
+
+export interface AuthRefreshToken {
+  expiresAt: Timestamp;
+  id: string;
+  issuedAt: Generated<Timestamp>;
+  replacedBy: string | null;
+  revokedAt: Timestamp | null;
+  sessionId: string;
+  tokenHash: string;
+  usedAt: Timestamp | null;
+}
+
+export interface AuthSession {
+  createdAt: Generated<Timestamp>;
+  endedAt: Timestamp | null;
+  endReason: string | null;
+  id: string;
+  ip: string | null;
+  lastRefreshedAt: Timestamp | null;
+  userAgent: string | null;
+  userId: string;
+}
+
+export interface AuthSigningKey {
+  algorithm: string;
+  createdAt: Generated<Timestamp>;
+  kid: string;
+  privateJwk: Json;
+  publicJwk: Json;
+  retiresAt: Timestamp;
+}
+
 export interface EventDelivery {
   attempts: Generated<number>;
   createdAt: Generated<Timestamp>;
@@ -65,9 +131,26 @@ export interface OutboxEvent {
   type: string;
 }
 
+export interface UserAccount {
+  createdAt: Generated<Timestamp>;
+  displayName: string | null;
+  email: string;
+  id: string;
+  passwordChangedAt: Generated<Timestamp>;
+  passwordHash: string;
+  updatedAt: Generated<Timestamp>;
+}
+
 export interface DB {
+  auditArchive: AuditArchive;
+  auditLog: AuditLog;
+  authLoginFailure: AuthLoginFailure;
+  authRefreshToken: AuthRefreshToken;
+  authSession: AuthSession;
+  authSigningKey: AuthSigningKey;
   eventDelivery: EventDelivery;
   eventInbox: EventInbox;
   idempotencyKey: IdempotencyKey;
   outboxEvent: OutboxEvent;
+  userAccount: UserAccount;
 }

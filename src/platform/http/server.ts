@@ -13,11 +13,14 @@ import {
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { Actor } from '../events/envelope.ts';
+import { type AuthenticationOptions, callerScopeOf, registerAuthentication } from './authentication.ts';
 import './event-context.ts';
 import { platformErrors } from './errors.ts';
 import { documentProblems } from './problem-schema.ts';
 import { registerProblemHandling } from './problems.ts';
+import { closeRedis, connectRateLimitRedis } from './rate-limit-redis.ts';
 import { registerRequestTransactions } from './request-transaction.ts';
+import { registerSecurity } from './security.ts';
 import { requireStrictBodies } from './strict-bodies.ts';
 
 export type App = Awaited<ReturnType<typeof createHttpServer>>;
@@ -27,12 +30,20 @@ const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 export interface HttpServerOptions {
   config: Pick<
     Config,
-    'HTTP_BODY_LIMIT_BYTES' | 'RATE_LIMIT_MAX' | 'RATE_LIMIT_WINDOW_SECONDS' | 'TRUST_PROXY' | 'IDEMPOTENCY_KEY_TTL_HOURS'
+    | 'HTTP_BODY_LIMIT_BYTES'
+    | 'RATE_LIMIT_MAX'
+    | 'RATE_LIMIT_WINDOW_SECONDS'
+    | 'TRUST_PROXY'
+    | 'IDEMPOTENCY_KEY_TTL_HOURS'
+    | 'CORS_ALLOWED_ORIGINS'
+    | 'REDIS_URL'
   >;
   db: Database;
   logger: FastifyBaseLogger;
-  /** Scopes idempotency keys and rate limits to the caller; the identity module supplies the user. */
+  /** Scopes idempotency keys and rate limits to the caller: by default the signed-in user, else the address. */
   callerScope?: (request: FastifyRequest) => string;
+  /** Bearer access tokens, verified before rate limits and routes see the caller (the identity module's). */
+  authentication?: AuthenticationOptions;
 }
 
 /**
@@ -68,20 +79,33 @@ export async function createHttpServer(options: HttpServerOptions) {
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // Before the problem handling indexes routes, and before authentication: see security.ts.
+  await registerSecurity(app, config);
   registerProblemHandling(app);
   requireStrictBodies(app);
   documentProblems(app);
 
   app.decorateRequest('actor', null as unknown as Actor);
   app.decorateRequest('tenantId', null);
+  app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     request.actor = { type: 'anonymous', id: null };
+    request.principal = null;
   });
+  if (options.authentication) registerAuthentication(app, options.authentication);
 
-  const callerScope = options.callerScope ?? ((request: FastifyRequest) => `ip:${request.ip}`);
+  const callerScope = options.callerScope ?? callerScopeOf;
+  const redis = config.REDIS_URL ? await connectRateLimitRedis(config.REDIS_URL, app.log) : undefined;
+  if (redis) app.addHook('onClose', async () => closeRedis(redis));
   await app.register(fastifyRateLimit, {
     global: true,
+    // With Redis every instance counts against one shared limit per caller.
+    ...(redis ? { redis, nameSpace: 'tenure:rate-limit:' } : {}),
+    // Availability over strictness: while Redis is unreachable, requests are served unlimited
+    // (each one fails fast, as the client neither queues nor retries) rather than all refused.
+    // A rate limit protects capacity; refusing every caller would be the outage it guards against.
+    skipOnError: true,
     max: config.RATE_LIMIT_MAX,
     timeWindow: config.RATE_LIMIT_WINDOW_SECONDS * 1000,
     keyGenerator: callerScope,
