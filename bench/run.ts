@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { createDatabase, createPool } from '../src/platform/db/database.ts';
+import { createDatabase, createOwnerPool } from '../src/platform/db/database.ts';
 import { createBenchThingTable } from './bench-module.ts';
 import { cpuSnapshot, otherCores } from './cpu.ts';
 import { migrateDatabaseAt } from '../src/platform/db/scratch-database.ts';
@@ -61,7 +61,8 @@ async function runScenario(context: ScenarioContext, scenario: (typeof scenarios
 async function prepareDatabase(postgres: BenchPostgres): Promise<{ name: string; url: string }> {
   const database = await postgres.createDatabase('app');
   await migrateDatabaseAt(database.url);
-  const db = createDatabase(createPool({ url: database.url, poolMax: 1 }));
+  // The owner creates the bench module's table, as a migration would.
+  const db = createDatabase(createOwnerPool({ url: database.url, poolMax: 1 }));
   try {
     await createBenchThingTable(db);
   } finally {

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import { registerAuditRoutes } from './platform/audit/routes.ts';
+import { type AuditRouteOptions, registerAuditRoutes } from './platform/audit/routes.ts';
 import type { Config } from './platform/config.ts';
 import type { Database } from './platform/db/database.ts';
 import { registerEventAdminRoutes } from './platform/events/admin-routes.ts';
@@ -34,23 +34,42 @@ export async function buildApp(options: AppOptions) {
   const { config, db } = options;
   // Bearer access tokens make a request the user's, verified by the module that issues them; the
   // operator token is a different credential, left to the operations endpoints' own guard.
+  // The module that keeps memberships supplies the caller's current role in the token's organization.
   const issuer = options.modules.find((module) => module.accessTokenVerifier);
+  const memberships = options.modules.find((module) => module.memberships)?.memberships;
   const authentication = issuer?.accessTokenVerifier
-    ? { verifyAccessToken: issuer.accessTokenVerifier(db), ignore: (token: string) => isOperatorToken(config.OPERATOR_TOKEN, token) }
+    ? {
+        verifyAccessToken: issuer.accessTokenVerifier(db),
+        ignore: (token: string) => isOperatorToken(config.OPERATOR_TOKEN, token),
+        ...(memberships ? { currentRole: (member: { userId: string; orgId: string }) => memberships.roleOf(db, member) } : {}),
+      }
     : undefined;
   const app = await createHttpServer({ config, db, logger: options.logger, callerScope: options.callerScope, authentication });
   observeHttp(app, options.metrics);
   registerOperationsRoutes(app, { checks: [databaseCheck(db), ...(options.readinessChecks ?? [])], metrics: options.metrics });
   registerProblemRoutes(app, declaredErrors);
   registerEventAdminRoutes(app, { db, guard: operatorGuard(config.OPERATOR_TOKEN) });
-  // Until staff roles exist, the audit log is read with the operator token, unscoped.
+  // Operators read the audit log with the operator token, unscoped; signed-in users as the
+  // memberships module allows (audit_logs:read, scoped to their organization).
   registerAuditRoutes(app, {
     db,
     storage: options.storage ?? createObjectStorage(config),
-    guard: operatorGuard(config.OPERATOR_TOKEN),
+    ...auditAccess(config.OPERATOR_TOKEN, memberships?.auditAccess),
   });
   for (const module of options.modules) {
-    await app.register(async (scope) => module.routes?.(scope.withTypeProvider<ZodTypeProvider>(), { config, db, jobs: options.jobs }));
+    await app.register(async (scope) =>
+      module.routes?.(scope.withTypeProvider<ZodTypeProvider>(), { config, db, jobs: options.jobs, memberships }),
+    );
   }
   return app;
+}
+
+/** The operator token reads every organization's entries; a signed-in user what `users` allows. */
+function auditAccess(operatorToken: string | undefined, users: AuditRouteOptions | undefined): AuditRouteOptions {
+  const operator = operatorGuard(operatorToken);
+  if (!users) return { guard: operator };
+  return {
+    guard: (request) => (request.principal ? users.guard(request) : operator(request)),
+    orgScope: (request) => (request.principal ? (users.orgScope?.(request) ?? null) : null),
+  };
 }

@@ -9,7 +9,7 @@ import { ensureAuditPartitions } from './platform/audit/audit-log.ts';
 import { modules } from './modules/index.ts';
 import { ConfigError, type Config, loadConfig, processRoles, type ProcessRole } from './platform/config.ts';
 import { createDatabase, createPool } from './platform/db/database.ts';
-import { migrate } from './platform/db/migrate.ts';
+import { migrateDatabaseAt } from './platform/db/scratch-database.ts';
 import { acquirePostgres, type PostgresServer } from './platform/db/server.ts';
 import { startEventRelay } from './platform/events/relay.ts';
 import { platformJobs } from './platform/jobs/platform-jobs.ts';
@@ -82,17 +82,13 @@ async function main(): Promise<void> {
   try {
     const server: PostgresServer = await acquirePostgres(config, (message) => logger.info(message));
     stack.push({ name: 'postgres', stop: () => server.stop() });
+    // Migrations run as the URL's user, the owner of the tables, on a connection of their own; the
+    // pool acts as the application role that migration 0004 creates (docs/decisions/0012).
+    const applied = await migrateDatabaseAt(server.url);
+    logger.info({ applied }, applied.length > 0 ? 'migrations applied' : 'database is up to date');
     const pool = createPool({ url: server.url, poolMax: config.DATABASE_POOL_MAX });
     const db = createDatabase(pool);
     stack.push({ name: 'database pool', stop: () => db.destroy() });
-
-    const client = await pool.connect();
-    try {
-      const applied = await migrate(client);
-      logger.info({ applied }, applied.length > 0 ? 'migrations applied' : 'database is up to date');
-    } finally {
-      client.release();
-    }
     // The audit log's partitions of this month and the next two; a daily job keeps them ahead.
     await ensureAuditPartitions(db);
     const storage = createObjectStorage(config);

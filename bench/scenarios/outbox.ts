@@ -1,6 +1,5 @@
-import { sql } from 'kysely';
 import type pg from 'pg';
-import { createDatabase, createPool, type Database } from '../../src/platform/db/database.ts';
+import { createClient, createDatabase, createPool, type Database } from '../../src/platform/db/database.ts';
 import { buildEnvelope } from '../../src/platform/events/envelope.ts';
 import { benchEvent, benchEventContext } from '../outbox-events.ts';
 import { endToEndMeasurement, Publisher, type RelaySession, startRelaySession } from '../outbox-session.ts';
@@ -40,7 +39,7 @@ export const outboxScenario: Scenario = async (context, result) => {
     for (const mode of modes) {
       log(`  raw SQL limit: outbox rows, ${mode.label}, no relay`);
       result.measurements.push(asLimit(await rawInsert(pool, settings, mode)));
-      await clearOutbox(db);
+      await clearOutbox(context.database.url);
     }
 
     const failures: string[] = [];
@@ -126,8 +125,15 @@ async function rawInsert(pool: pg.Pool, settings: BenchSettings, mode: Mode): Pr
   });
 }
 
-async function clearOutbox(db: Database): Promise<void> {
-  await sql`TRUNCATE outbox_event, event_delivery, event_inbox`.execute(db);
+/** As the tables' owner: the application role may not TRUNCATE (docs/decisions/0012). */
+async function clearOutbox(url: string): Promise<void> {
+  const owner = createClient(url);
+  await owner.connect();
+  try {
+    await owner.query('TRUNCATE outbox_event, event_delivery, event_inbox');
+  } finally {
+    await owner.end();
+  }
 }
 
 /** Starts a relay worker, runs `work` with it, then stops it and empties the outbox for the next run. */
@@ -137,7 +143,7 @@ async function withRelay<T>(context: ScenarioContext, db: Database, work: (sessi
     return await work(session);
   } finally {
     await session.stop();
-    await clearOutbox(db);
+    await clearOutbox(context.database.url);
   }
 }
 

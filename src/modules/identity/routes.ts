@@ -13,7 +13,8 @@ const auth = { tags: ['authentication'] };
 // A bearer security scheme in the OpenAPI document is left to the platform's server options.
 const me = { tags: ['users'] };
 
-export function identityRoutes(app: App, { db }: ModuleDependencies): void {
+export function identityRoutes(app: App, { db, memberships }: ModuleDependencies): void {
+  const actingOrganization = memberships?.actingOrganization.bind(memberships);
   app.post(
     '/v1/auth/register',
     { schema: { ...auth, summary: 'Open an account', body: RegisterBody, response: { 201: UserReply } } },
@@ -30,14 +31,14 @@ export function identityRoutes(app: App, { db }: ModuleDependencies): void {
     { schema: { ...auth, summary: 'Sign in with e-mail and password', body: LoginBody, response: { 200: SessionReply } } },
     async (request) => {
       const userAgent = request.headers['user-agent'];
-      return login(db, { caller: callerOf(request), body: request.body, ip: request.ip, userAgent: userAgent ?? null });
+      return login(db, { caller: callerOf(request), body: request.body, ip: request.ip, userAgent: userAgent ?? null, actingOrganization });
     },
   );
 
   app.post(
     '/v1/auth/refresh',
     { schema: { ...auth, summary: 'Exchange a refresh token for new tokens', body: RefreshBody, response: { 200: SessionReply } } },
-    async (request) => refresh(db, { caller: callerOf(request), refreshToken: request.body.refreshToken }),
+    async (request) => refresh(db, { caller: callerOf(request), refreshToken: request.body.refreshToken, actingOrganization }),
   );
 
   app.post('/v1/auth/logout', { ...signedIn, schema: { ...me, tags: auth.tags, summary: 'End this session' } }, async (request, reply) => {

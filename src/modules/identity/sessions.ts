@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Database, Tx } from '../../platform/db/database.ts';
 import { publish } from '../../platform/events/outbox.ts';
 import { uuidv7 } from '../../platform/ids.ts';
+import type { Memberships } from '../../platform/module.ts';
 import { asUser, type Caller, recordIdentityAudit } from './audit.ts';
 import { authErrors } from './errors.ts';
 import { verifyNobodysPassword, verifyPassword } from './passwords.ts';
@@ -37,13 +38,23 @@ async function commitThenThrow<T>(db: Database, work: (tx: Tx) => Promise<Outcom
   return outcome.value;
 }
 
+/** The organization a session acts in, from the module that keeps memberships (none without one). */
+export type ActingOrganization = Memberships['actingOrganization'] | undefined;
+
 /** Issues the first refresh token of a family, or its successor, and an access token. */
-async function issueTokens(tx: Tx, user: UserRow, sessionId: string, refreshTokenId = uuidv7()): Promise<SessionReply> {
+async function issueTokens(
+  tx: Tx,
+  user: UserRow,
+  sessionId: string,
+  actingOrganization: ActingOrganization,
+  refreshTokenId = uuidv7(),
+): Promise<SessionReply> {
   const refresh = newRefreshToken();
   const expiresAt = new Date(Date.now() + refreshTokenLifetimeSeconds * 1000);
   await insertRefreshToken(tx, { id: refreshTokenId, sessionId, tokenHash: refresh.hash, expiresAt });
-  // Organizations and roles come with memberships; until then a token acts in none.
-  const access = await signAccessToken(tx, { userId: user.id, sessionId, orgId: null, role: null });
+  // The token acts in the session's organization, with the role held there, or in none.
+  const acting = (await actingOrganization?.(tx, { userId: user.id, sessionId })) ?? null;
+  const access = await signAccessToken(tx, { userId: user.id, sessionId, orgId: acting?.orgId ?? null, role: acting?.role ?? null });
   return {
     ...access,
     tokenType: 'Bearer',
@@ -59,7 +70,10 @@ async function issueTokens(tx: Tx, user: UserRow, sessionId: string, refreshToke
  * any error reply). An unknown e-mail and a wrong password get the same answer in the same time.
  * Attempts on one e-mail take turns, so parallel guesses cannot slip past the limit together.
  */
-export function login(db: Database, options: { caller: Caller; body: LoginBody; ip: string; userAgent: string | null }) {
+export function login(
+  db: Database,
+  options: { caller: Caller; body: LoginBody; ip: string; userAgent: string | null; actingOrganization?: ActingOrganization },
+) {
   const { caller, body, ip } = options;
   return commitThenThrow<SessionReply>(db, async (tx) => {
     await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`identity.login:${body.email}`}, 0))`.execute(tx);
@@ -82,7 +96,7 @@ export function login(db: Database, options: { caller: Caller; body: LoginBody; 
     await clearAccountFailures(tx, body.email);
     const sessionId = uuidv7();
     await insertSession(tx, { id: sessionId, userId: user.id, ip, userAgent: options.userAgent?.slice(0, 1000) ?? null });
-    const reply = await issueTokens(tx, user, sessionId);
+    const reply = await issueTokens(tx, user, sessionId, options.actingOrganization);
     const signedIn = asUser(caller, user.id);
     await publish(tx, signedIn.context, {
       type: 'session.started',
@@ -101,7 +115,7 @@ export function login(db: Database, options: { caller: Caller; body: LoginBody; 
  * session of that sign-in) is ended, the incident is published, and the reply is a refusal —
  * committed together, before the refusal leaves.
  */
-export function refresh(db: Database, options: { caller: Caller; refreshToken: string }) {
+export function refresh(db: Database, options: { caller: Caller; refreshToken: string; actingOrganization?: ActingOrganization }) {
   const invalid = () => authErrors.raise('refresh_token_invalid', 'The refresh token is not valid; sign in again');
   return commitThenThrow<SessionReply>(db, async (tx) => {
     const found = await refreshTokenByHash(tx, hashRefreshToken(options.refreshToken));
@@ -120,7 +134,7 @@ export function refresh(db: Database, options: { caller: Caller; refreshToken: s
     if (!user) return { ok: false, error: invalid() };
     const successorId = uuidv7();
     await markRefreshTokenUsed(tx, token.id, successorId);
-    const reply = await issueTokens(tx, user, session.id, successorId);
+    const reply = await issueTokens(tx, user, session.id, options.actingOrganization, successorId);
     await touchSession(tx, session.id);
     return { ok: true, value: reply };
   });

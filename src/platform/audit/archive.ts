@@ -210,17 +210,13 @@ async function archiveMonth(db: Database, storage: ObjectStorage, partition: { n
   if (entries.length !== rowCount)
     throw new Error(`Archived audit month ${manifest.month} reads back ${entries.length} rows, not ${rowCount}`);
 
-  // 4. Record the month and drop its partition together, if it still holds exactly these rows.
-  return db.transaction().execute(async (tx) => {
-    // The parent first: readers lock it before its partitions, so this order cannot deadlock them.
-    await sql`LOCK TABLE audit_log IN ACCESS EXCLUSIVE MODE`.execute(tx);
-    const { rows } = await sql<{ count: number }>`SELECT count(*)::int AS count FROM ${table}`.execute(tx);
-    if (rows[0]?.count !== rowCount) return undefined;
-    await tx.insertInto('auditArchive').values({ month: partition.month, objectKey, manifestKey, rowCount, sha256: checksum }).execute();
-    await sql`ALTER TABLE audit_log DETACH PARTITION ${table}`.execute(tx);
-    await sql`DROP TABLE ${table}`.execute(tx);
-    return stored;
-  });
+  // 4. Record the month and drop its partition together, if it still holds exactly these rows:
+  // with the log locked, in one transaction, by a function that runs as the tables' owner (the
+  // application role may neither lock the append-only log nor drop its partitions).
+  const { rows } = await sql<{ archived: boolean }>`
+    SELECT audit_log_archive_partition(${partition.month}::date, ${objectKey}, ${manifestKey}, ${rowCount}, ${checksum}) AS archived
+  `.execute(db);
+  return rows[0]?.archived ? stored : undefined;
 }
 
 /**

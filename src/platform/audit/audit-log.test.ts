@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/database.ts';
+import type { Database } from '../db/database.ts';
 import {
   type AuditEntryInput,
   diffStates,
@@ -39,9 +40,9 @@ function entry(overrides: Partial<AuditEntryInput> = {}): AuditEntryInput {
 
 const record = (input: AuditEntryInput) => database.db.transaction().execute((tx) => recordAudit(tx, input));
 
-async function refusal(statement: ReturnType<typeof sql>): Promise<string> {
+async function refusal(statement: ReturnType<typeof sql>, on: Database = database.db): Promise<string> {
   try {
-    await statement.execute(database.db);
+    await statement.execute(on);
   } catch (error) {
     return (error as Error).message;
   }
@@ -126,16 +127,22 @@ describe('changes and redaction', () => {
 });
 
 describe('append-only, enforced by the database', () => {
+  // Even to the tables' owner, which the application role is not (that role is not even granted
+  // these statements: src/platform/db/tenant-isolation.test.ts).
   it('refuses UPDATE, DELETE and TRUNCATE of the log and of its partitions', async () => {
     const recorded = await record(entry({ entityId: 'immutable' }));
     const [partition] = await ensureAuditPartitions(database.db, new Date(recorded.occurredAt), 0);
-    expect(await refusal(sql`UPDATE audit_log SET action = 'DELETE' WHERE id = ${recorded.id}`)).toMatch(/append-only: UPDATE/);
-    expect(await refusal(sql`DELETE FROM audit_log WHERE id = ${recorded.id}`)).toMatch(/append-only: DELETE/);
-    expect(await refusal(sql`TRUNCATE audit_log`)).toMatch(/append-only: TRUNCATE/);
+    expect(await refusal(sql`UPDATE audit_log SET action = 'DELETE' WHERE id = ${recorded.id}`, database.owner)).toMatch(
+      /append-only: UPDATE/,
+    );
+    expect(await refusal(sql`DELETE FROM audit_log WHERE id = ${recorded.id}`, database.owner)).toMatch(/append-only: DELETE/);
+    expect(await refusal(sql`TRUNCATE audit_log`, database.owner)).toMatch(/append-only: TRUNCATE/);
     const table = sql.table(partition ?? '');
-    expect(await refusal(sql`UPDATE ${table} SET entity_id = 'x' WHERE id = ${recorded.id}`)).toMatch(/append-only: UPDATE/);
-    expect(await refusal(sql`DELETE FROM ${table}`)).toMatch(/append-only: DELETE/);
-    expect(await refusal(sql`TRUNCATE ${table}`)).toMatch(/append-only: TRUNCATE/);
+    expect(await refusal(sql`UPDATE ${table} SET entity_id = 'x' WHERE id = ${recorded.id}`, database.owner)).toMatch(
+      /append-only: UPDATE/,
+    );
+    expect(await refusal(sql`DELETE FROM ${table}`, database.owner)).toMatch(/append-only: DELETE/);
+    expect(await refusal(sql`TRUNCATE ${table}`, database.owner)).toMatch(/append-only: TRUNCATE/);
     const still = await database.db.selectFrom('auditLog').select('action').where('id', '=', recorded.id).executeTakeFirstOrThrow();
     expect(still.action).toBe('UPDATE');
   });

@@ -36,7 +36,40 @@ export interface DatabaseOptions {
   applicationName?: string;
 }
 
+/**
+ * The role the application acts as (db/migrations/0004_row_level_security.sql): it owns nothing and
+ * cannot bypass row-level security. Migrations, pg-boss and LISTEN connect as the URL's own user.
+ */
+export const appRole = 'tenure_app';
+
+/**
+ * The URL with `-c role=tenure_app` added to its startup options, after any it already has (the
+ * last setting wins). PostgreSQL sets the role while it opens the session, before any query, so
+ * every connection the pool ever opens acts as the application role, reconnections included, and
+ * `RESET ROLE` returns to it rather than to the owner.
+ */
+export function asAppRole(url: string): string {
+  const parsed = new URL(url);
+  const options = parsed.searchParams.get('options');
+  parsed.searchParams.set('options', [options, `-c role=${appRole}`].filter(Boolean).join(' '));
+  return parsed.toString();
+}
+
+/** The application's pool: every connection acts as `tenure_app`, held to row-level security. */
 export function createPool(options: DatabaseOptions): pg.Pool {
+  return newPool({ ...options, url: asAppRole(options.url) });
+}
+
+/**
+ * A pool that acts as the URL's own user, the owner of the tables, beyond row-level security when
+ * that user is a superuser. Only for administration and tests that change the schema; never for
+ * the application's own work.
+ */
+export function createOwnerPool(options: DatabaseOptions): pg.Pool {
+  return newPool(options);
+}
+
+function newPool(options: DatabaseOptions): pg.Pool {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolMax,

@@ -23,6 +23,13 @@ export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
+export interface ActingOrganization {
+  organizationId: string;
+  sessionId: string;
+  switchedAt: Generated<Timestamp>;
+  userId: string;
+}
+
 export interface AuditArchive {
   archivedAt: Generated<Timestamp>;
   manifestKey: string;
@@ -119,6 +126,35 @@ export interface IdempotencyKey {
   scope: string;
 }
 
+export interface Invitation {
+  acceptedAt: Timestamp | null;
+  acceptedBy: string | null;
+  createdAt: Generated<Timestamp>;
+  email: string;
+  expiresAt: Timestamp;
+  id: string;
+  invitedBy: string;
+  organizationId: string;
+  role: string;
+  tokenHash: string;
+}
+
+export interface Membership {
+  createdAt: Generated<Timestamp>;
+  organizationId: string;
+  role: string;
+  updatedAt: Generated<Timestamp>;
+  userId: string;
+}
+
+export interface Organization {
+  createdAt: Generated<Timestamp>;
+  id: string;
+  isPlatform: Generated<boolean>;
+  name: string;
+  updatedAt: Generated<Timestamp>;
+}
+
 export interface OutboxEvent {
   aggregateId: string;
   aggregateType: string;
@@ -142,6 +178,7 @@ export interface UserAccount {
 }
 
 export interface DB {
+  actingOrganization: ActingOrganization;
   auditArchive: AuditArchive;
   auditLog: AuditLog;
   authLoginFailure: AuthLoginFailure;
@@ -151,6 +188,9 @@ export interface DB {
   eventDelivery: EventDelivery;
   eventInbox: EventInbox;
   idempotencyKey: IdempotencyKey;
+  invitation: Invitation;
+  membership: Membership;
+  organization: Organization;
   outboxEvent: OutboxEvent;
   userAccount: UserAccount;
 }

@@ -22,14 +22,14 @@ let relay: EventRelay | undefined;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  await createEffectTable(database.db);
+  await createEffectTable(database.owner);
   t = await buildTestApp({ database, config: { OPERATOR_TOKEN: token } });
 });
 afterAll(async () => {
   await t.close();
   await database.drop();
 });
-beforeEach(() => clearEvents(database.db));
+beforeEach(() => clearEvents(database.owner));
 afterEach(async () => {
   await relay?.stop();
   relay = undefined;

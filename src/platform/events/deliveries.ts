@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import type { Database, Queryable, Tx } from '../db/database.ts';
+import { withTenant } from '../db/tenant.ts';
 import type { EventEnvelope } from './envelope.ts';
 import type { EventSubscriber } from './subscriber.ts';
 
@@ -100,8 +101,17 @@ export async function handleOnce(tx: Tx, subscriber: EventSubscriber, envelope: 
     .onConflict((conflict) => conflict.columns(['subscriber', 'eventId']).doNothing())
     .executeTakeFirst();
   if (inserted.numInsertedOrUpdatedRows === 0n) return 'duplicate';
-  await subscriber.handle(tx, envelope);
+  await handleAsTenant(tx, subscriber, envelope);
   return 'handled';
+}
+
+/**
+ * Runs the subscriber's handler acting for the event's organization (its envelope's `tenantId`),
+ * so row-level security shows it that organization's rows only, as it did the publisher.
+ */
+export async function handleAsTenant(tx: Tx, subscriber: EventSubscriber, envelope: EventEnvelope): Promise<void> {
+  await withTenant(tx, envelope.tenantId);
+  await subscriber.handle(tx, envelope);
 }
 
 export function eventLogger(logger: Logger, subscriber: EventSubscriber, envelope: EventEnvelope): Logger {

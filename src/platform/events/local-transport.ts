@@ -8,6 +8,7 @@ import {
   errorText,
   eventLogger,
   failedAttempt,
+  handleAsTenant,
   type HandlingContext,
   markRelayed,
   orderingKeyOf,
@@ -147,7 +148,7 @@ export async function dispatchNextDelivery(context: HandlingContext, subscriber:
   const delivery: Delivery = { subscriber: subscriber.name, eventId: claimed.eventId, attempts: claimed.attempts };
   const logger = eventLogger(context.logger, subscriber, claimed.envelope);
   try {
-    if (claimed.firstTime) await subscriber.handle(handling, claimed.envelope);
+    if (claimed.firstTime) await handleAsTenant(handling, subscriber, claimed.envelope);
   } catch (error) {
     await failInTransaction(handling, context, claimed, delivery, error, logger);
     return true;

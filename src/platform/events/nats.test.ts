@@ -70,7 +70,7 @@ async function effectsOf(eventId: string) {
 (natsAvailable ? describe : describe.skip)('events over NATS JetStream', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
-    await createEffectTable(database.db);
+    await createEffectTable(database.owner);
     nc = await connect({ servers: natsUrl });
   });
   afterAll(async () => {
@@ -79,7 +79,7 @@ async function effectsOf(eventId: string) {
     await nc.close();
     await database.drop();
   });
-  beforeEach(() => clearEvents(database.db));
+  beforeEach(() => clearEvents(database.owner));
   afterEach(async () => {
     await relay?.stop();
     relay = undefined;

@@ -18,7 +18,7 @@ let database: TestDatabase;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  await createEffectTable(database.db);
+  await createEffectTable(database.owner);
 });
 afterAll(() => database.drop());
 
@@ -129,7 +129,7 @@ describe('the relay as a whole', () => {
   it('handles every committed event exactly once per subscriber, never a rolled-back one, in order per aggregate', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 20 }), async (commands) => {
-        await clearEvents(database.db);
+        await clearEvents(database.owner);
         const run = new Run();
         await run.start();
         try {

@@ -27,10 +27,10 @@ const relays: EventRelay[] = [];
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  await createEffectTable(database.db);
+  await createEffectTable(database.owner);
 });
 afterAll(() => database.drop());
-beforeEach(() => clearEvents(database.db));
+beforeEach(() => clearEvents(database.owner));
 afterEach(async () => {
   await Promise.all(relays.splice(0).map((relay) => relay.stop()));
 });
@@ -48,7 +48,7 @@ async function effectOf(eventId: string) {
 async function listenBackends(): Promise<number[]> {
   const { rows } = await sql<{ pid: number }>`
     SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN tenure_outbox'
-  `.execute(database.db);
+  `.execute(database.owner);
   return rows.map((row) => row.pid);
 }
 
@@ -146,7 +146,7 @@ describe('exactly-once effects', () => {
 
   it('counts a failed commit as a failed attempt, keeps none of its effect, and applies it once on retry', async () => {
     await sql`CREATE TABLE parcel_label (label text, CONSTRAINT parcel_label_unique UNIQUE (label) DEFERRABLE INITIALLY DEFERRED)`.execute(
-      database.db,
+      database.owner,
     );
     let calls = 0;
     const labelling: EventSubscriber = {

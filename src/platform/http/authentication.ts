@@ -42,6 +42,12 @@ export interface AuthenticationOptions {
   verifyAccessToken: AccessTokenVerifier;
   /** Bearer values that are other credentials (the operator token), left to their own guard. */
   ignore?: (token: string) => boolean;
+  /**
+   * The caller's role in the token's organization as it is now, or null when no longer a member,
+   * which leaves the request acting in no organization (so row-level security shows it none). The
+   * token's `role` claim is a hint; with this set, a role change or removal applies at once.
+   */
+  currentRole?: (principal: Principal & { orgId: string }) => Promise<string | null>;
 }
 
 /**
@@ -60,7 +66,11 @@ export function registerAuthentication(app: FastifyInstance, options: Authentica
     }
     const token = match[1]!;
     if (options.ignore?.(token)) return;
-    const principal = await options.verifyAccessToken(token);
+    let principal = await options.verifyAccessToken(token);
+    if (options.currentRole && principal.orgId !== null) {
+      const role = await options.currentRole({ ...principal, orgId: principal.orgId });
+      principal = { ...principal, orgId: role === null ? null : principal.orgId, role };
+    }
     request.principal = principal;
     request.actor = { type: 'user', id: principal.userId };
     request.tenantId = principal.orgId;

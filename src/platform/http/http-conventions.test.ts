@@ -7,7 +7,7 @@ let t: TestApp;
 
 beforeAll(async () => {
   t = await buildTestApp({ modules: [thingsModule], config: { HTTP_BODY_LIMIT_BYTES: '2048' } });
-  await createThingsTable(t.database.db);
+  await createThingsTable(t.database.owner);
 });
 afterAll(() => t.close());
 

@@ -12,7 +12,7 @@ beforeAll(async () => {
     // Callers are told apart by a header here; the identity module scopes keys by user.
     callerScope: (request) => `caller:${String(request.headers['x-test-caller'] ?? 'anonymous')}`,
   });
-  await createThingsTable(t.database.db);
+  await createThingsTable(t.database.owner);
 });
 afterAll(() => t.close());
 
@@ -98,12 +98,14 @@ describe('Idempotency-Key on POST', () => {
 
   it('keeps no effect when its response cannot be stored: both commit together or neither does', async () => {
     await sql`CREATE FUNCTION refuse_key() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN IF NEW.key = 'key-unstorable' THEN RAISE EXCEPTION 'storage refused'; END IF; RETURN NEW; END $$`.execute(t.database.db);
-    await sql`CREATE TRIGGER refuse_key BEFORE INSERT ON idempotency_key FOR EACH ROW EXECUTE FUNCTION refuse_key()`.execute(t.database.db);
+      BEGIN IF NEW.key = 'key-unstorable' THEN RAISE EXCEPTION 'storage refused'; END IF; RETURN NEW; END $$`.execute(t.database.owner);
+    await sql`CREATE TRIGGER refuse_key BEFORE INSERT ON idempotency_key FOR EACH ROW EXECUTE FUNCTION refuse_key()`.execute(
+      t.database.owner,
+    );
     const reply = await post({ name: 'mirror', quantity: 1 }, 'key-unstorable');
     expect(reply.statusCode).toBe(500);
     expect(await countThings(t.database.db, 'mirror')).toBe(0);
-    await sql`DROP TRIGGER refuse_key ON idempotency_key`.execute(t.database.db);
+    await sql`DROP TRIGGER refuse_key ON idempotency_key`.execute(t.database.owner);
   });
 
   it('scopes keys to the caller', async () => {

@@ -2,6 +2,7 @@ import type { ControlledTransaction } from 'kysely';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Database, Tx } from '../db/database.ts';
 import type { DB } from '../db/schema.ts';
+import { withTenant } from '../db/tenant.ts';
 import {
   claimKey,
   findStoredResponse,
@@ -26,6 +27,13 @@ declare module 'fastify' {
      * a reply of 400 or more rolls it back.
      */
     transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
+    /**
+     * Runs reads in a READ ONLY transaction of their own, committed at once. Like
+     * `transaction`, it acts for the request's organization (`request.tenantId`): business tables
+     * show that organization's rows only, and none to a request without one. Reads through `db`
+     * directly name no organization and so see no business rows.
+     */
+    read<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
     idempotency: IdempotentRequest | undefined;
     openTransaction: ControlledTransaction<DB> | undefined;
   }
@@ -42,10 +50,22 @@ export function registerRequestTransactions(app: FastifyInstance, options: Reque
   const { db } = options;
   app.decorateRequest('idempotency', undefined);
   app.decorateRequest('openTransaction', undefined);
+  app.decorateRequest('read', function <T>(this: FastifyRequest, work: (tx: Tx) => Promise<T>): Promise<T> {
+    return db
+      .transaction()
+      .setAccessMode('read only')
+      .execute(async (tx) => {
+        await withTenant(tx, this.tenantId);
+        return work(tx);
+      });
+  });
   app.decorateRequest('transaction', async function <T>(this: FastifyRequest, work: (tx: Tx) => Promise<T>): Promise<T> {
     if (this.openTransaction) throw new Error('A request runs one use case in one transaction');
     const tx = await db.startTransaction().execute();
     try {
+      // The caller's organization for row-level security; set even when none, so nothing left on
+      // the connection could carry over.
+      await withTenant(tx, this.tenantId);
       if (this.idempotency) {
         await claimKey(tx, this.idempotency);
         const stored = await findStoredResponse(tx, this.idempotency);

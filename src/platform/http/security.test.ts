@@ -10,7 +10,7 @@ let t: TestApp;
 
 beforeAll(async () => {
   t = await buildTestApp({ modules: [thingsModule], config: { CORS_ALLOWED_ORIGINS: `${allowed}, ${alsoAllowed}` } });
-  await createThingsTable(t.database.db);
+  await createThingsTable(t.database.owner);
 });
 afterAll(() => t.close());
 

@@ -56,7 +56,7 @@ describe('jobs', () => {
     expect(handled.slice(before).some((h) => h.payload.room === '202')).toBe(false);
     const { rows } = await sql<{ count: number }>`
       SELECT count(*)::int AS count FROM pgboss.job WHERE name = ${cleanRoom.name} AND data ->> 'room' = '202' AND state = 'created'
-    `.execute(database.db);
+    `.execute(database.owner);
     expect(rows[0]?.count).toBe(1);
     const worker = await start(true);
     try {
@@ -74,7 +74,7 @@ describe('jobs', () => {
         name: string;
         cron: string;
         timezone: string;
-      }>`SELECT name, cron, timezone FROM pgboss.schedule ORDER BY name`.execute(database.db);
+      }>`SELECT name, cron, timezone FROM pgboss.schedule ORDER BY name`.execute(database.owner);
       expect(rows).toEqual([
         { name: 'platform.events.purge.v1', cron: '41 3 * * *', timezone: 'UTC' },
         { name: 'platform.idempotency.purge.v1', cron: '17 * * * *', timezone: 'UTC' },

@@ -1,0 +1,44 @@
+import type { FastifyRequest } from 'fastify';
+import { type AuditAction, recordAudit } from '../../platform/audit/audit-log.ts';
+import { type AuditContext, auditContextOf } from '../../platform/audit/http.ts';
+import type { Tx } from '../../platform/db/database.ts';
+import type { EventContext } from '../../platform/events/envelope.ts';
+import { publish } from '../../platform/events/outbox.ts';
+import { eventContextOf } from '../../platform/http/event-context.ts';
+
+/** Who calls a use case and from where: the context of its events and audit entries. */
+export interface Caller {
+  userId: string;
+  sessionId: string;
+  context: EventContext;
+  audit: AuditContext;
+}
+
+export function callerOf(request: FastifyRequest): Caller {
+  const principal = request.principal;
+  if (!principal) throw new Error('callerOf() on a route without requireUser');
+  return { userId: principal.userId, sessionId: principal.sessionId, context: eventContextOf(request), audit: auditContextOf(request) };
+}
+
+/**
+ * Records what the caller did in an organization: the audit entry and the event carry that
+ * organization (whatever the caller's token acts in) and the role the caller holds there.
+ */
+export async function recordChange(
+  tx: Tx,
+  caller: Caller,
+  change: {
+    organizationId: string;
+    role: string | null;
+    action: AuditAction;
+    entityType: 'organization' | 'membership' | 'invitation' | 'session';
+    entityId: string;
+    before?: Record<string, unknown>;
+    after?: Record<string, unknown>;
+    event?: { type: string; aggregate: { type: string; id: string }; data: Record<string, unknown> };
+  },
+): Promise<void> {
+  const { organizationId, role, event, ...entry } = change;
+  if (event) await publish(tx, { ...caller.context, tenantId: organizationId }, { ...event, source: 'organizations' });
+  await recordAudit(tx, { ...caller.audit, actor: { ...caller.audit.actor, role }, orgId: organizationId, ...entry });
+}
