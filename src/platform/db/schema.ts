@@ -167,6 +167,11 @@ export interface OutboxEvent {
   type: string;
 }
 
+export interface TenantIsolationExemption {
+  reason: string;
+  tableName: string;
+}
+
 export interface UserAccount {
   createdAt: Generated<Timestamp>;
   displayName: string | null;
@@ -192,5 +197,6 @@ export interface DB {
   membership: Membership;
   organization: Organization;
   outboxEvent: OutboxEvent;
+  tenantIsolationExemption: TenantIsolationExemption;
   userAccount: UserAccount;
 }

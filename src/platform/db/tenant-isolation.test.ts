@@ -71,6 +71,24 @@ describe('the catalogue check', () => {
     expect(await gaps()).toEqual([]);
   });
 
+  it('holds a table that names its organization otherwise to isolation too, unless it is listed with a reason', async () => {
+    await sql`CREATE TABLE test_link (organization_id uuid NOT NULL, user_id uuid NOT NULL)`.execute(database.owner);
+    expect(await gaps()).toEqual([
+      {
+        tableName: 'test_link',
+        problem: 'names its organization organization_id: use org_id with tenant isolation, or list it in tenant_isolation_exemption',
+      },
+    ]);
+    await sql`DROP TABLE test_link`.execute(database.owner);
+    const exempt = await sql<{ tableName: string }>`SELECT table_name::text FROM tenant_isolation_exemption ORDER BY 1`.execute(
+      database.owner,
+    );
+    expect(exempt.rows.map((row) => row.tableName)).toEqual(['acting_organization', 'invitation', 'membership']);
+    expect(await failureOf(() => sql`INSERT INTO tenant_isolation_exemption VALUES ('test_unit', 'convenient')`.execute(db))).toMatch(
+      /permission denied/,
+    );
+  });
+
   it('refuses to isolate a table without an org_id uuid column', async () => {
     await sql`CREATE TABLE test_no_org (id int)`.execute(database.owner);
     expect(await failureOf(() => sql`SELECT tenure_enable_tenant_isolation('test_no_org')`.execute(database.owner))).toMatch(
