@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { connect as connectTcp } from 'node:net';
+import { serverAnswers } from '../../../test/helpers/services.ts';
 import { sql } from 'kysely';
 import { connect, headers, type NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -23,21 +23,7 @@ import type { EventSubscriber } from './subscriber.ts';
 
 const natsUrl = process.env.NATS_TEST_URL ?? 'nats://127.0.0.1:4222';
 
-function answers(url: string, timeoutMs = 500): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connectTcp({ host: hostname, port: Number(port || 4222), timeout: timeoutMs });
-    const settle = (up: boolean) => {
-      socket.destroy();
-      resolve(up);
-    };
-    socket.once('connect', () => settle(true));
-    socket.once('timeout', () => settle(false));
-    socket.once('error', () => settle(false));
-  });
-}
-
-const natsAvailable = await answers(natsUrl);
+const natsAvailable = await serverAnswers(natsUrl, 4222);
 if (!natsAvailable) console.warn(`NATS suite skipped: no server at ${natsUrl}`);
 
 // A stream and subjects of this run's own, so runs side by side never share messages.

@@ -1,26 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, connect as connectTcp } from 'node:net';
+import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serverAnswers } from '../../../test/helpers/services.ts';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/database.ts';
 import { loadConfig } from '../config.ts';
 
 const redisUrl = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
-
-function answers(url: string, timeoutMs = 500): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connectTcp({ host: hostname, port: Number(port || 6379), timeout: timeoutMs });
-    const settle = (up: boolean) => {
-      socket.destroy();
-      resolve(up);
-    };
-    socket.once('connect', () => settle(true));
-    socket.once('timeout', () => settle(false));
-    socket.once('error', () => settle(false));
-  });
-}
 
 /** A loopback port that nothing listens on. */
 async function closedPort(): Promise<number> {
@@ -32,7 +19,7 @@ async function closedPort(): Promise<number> {
   return address.port;
 }
 
-const redisAvailable = await answers(redisUrl);
+const redisAvailable = await serverAnswers(redisUrl, 6379);
 if (!redisAvailable) console.warn(`Redis suite skipped: no server at ${redisUrl}`);
 
 const namespace = 'tenure:rate-limit:';
