@@ -100,7 +100,7 @@ async function main(): Promise<void> {
       db,
       logger,
       metrics,
-      definitions: [...platformJobs(config, { storage }), ...modules.flatMap((module) => module.jobs ?? [])],
+      definitions: [...platformJobs(config, storage), ...modules.flatMap((module) => module.jobs ?? [])],
       runWorkers,
     });
     stack.push({ name: 'jobs', stop: () => jobs.stop() });

@@ -72,7 +72,7 @@ const partitionExists = async (name: string) =>
 
 /** The archival job as the workers run it, on the app's storage folder. */
 async function runArchiveJob(): Promise<void> {
-  const job = platformJobs({ OUTBOX_RETENTION_DAYS: 7, AUDIT_HOT_DAYS: 90 }, { storage: localStorage(storageDir) }).find(
+  const job = platformJobs({ OUTBOX_RETENTION_DAYS: 7, AUDIT_HOT_DAYS: 90 }, localStorage(storageDir)).find(
     (definition) => definition.name === 'platform.audit.archive.v1',
   );
   if (!job) throw new Error('no archive job');

@@ -1,3 +1,6 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import pino from 'pino';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +9,7 @@ import { waitFor } from '../../../test/helpers/wait.ts';
 import { createMetrics } from '../metrics.ts';
 import { type JobDefinition, type Jobs, startJobs } from './jobs.ts';
 import { platformJobs } from './platform-jobs.ts';
+import { localStorage } from '../storage/local-storage.ts';
 
 let database: TestDatabase;
 const logger = pino({ level: 'silent' });
@@ -68,7 +72,8 @@ describe('jobs', () => {
   });
 
   it('keeps the cron schedules of recurring jobs on workers', async () => {
-    const jobs = await start(true, platformJobs({ OUTBOX_RETENTION_DAYS: 7 }));
+    const storageDir = await mkdtemp(path.join(tmpdir(), 'tenure-jobs-storage-'));
+    const jobs = await start(true, platformJobs({ OUTBOX_RETENTION_DAYS: 7, AUDIT_HOT_DAYS: 90 }, localStorage(storageDir)));
     try {
       const { rows } = await sql<{
         name: string;
@@ -76,6 +81,8 @@ describe('jobs', () => {
         timezone: string;
       }>`SELECT name, cron, timezone FROM pgboss.schedule ORDER BY name`.execute(database.owner);
       expect(rows).toEqual([
+        { name: 'platform.audit.archive.v1', cron: '23 2 * * *', timezone: 'UTC' },
+        { name: 'platform.audit.partitions.v1', cron: '7 2 * * *', timezone: 'UTC' },
         { name: 'platform.events.purge.v1', cron: '41 3 * * *', timezone: 'UTC' },
         { name: 'platform.idempotency.purge.v1', cron: '17 * * * *', timezone: 'UTC' },
       ]);

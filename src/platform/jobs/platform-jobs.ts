@@ -6,37 +6,25 @@ import { purgeExpiredKeys } from '../http/idempotency.ts';
 import type { ObjectStorage } from '../storage/object-storage.ts';
 import type { JobDefinition } from './jobs.ts';
 
-/**
- * Housekeeping the platform's own mechanisms need, whatever modules are installed. The audit jobs
- * (partitions ahead, archival of old months) need the object storage, and are scheduled when given one.
- */
-export function platformJobs(
-  config: Pick<Config, 'OUTBOX_RETENTION_DAYS'> & Partial<Pick<Config, 'AUDIT_HOT_DAYS'>>,
-  options: { storage?: ObjectStorage } = {},
-): JobDefinition[] {
-  const { storage } = options;
-  const auditJobs: JobDefinition[] = storage
-    ? [
-        {
-          name: 'platform.audit.partitions.v1',
-          schedule: '7 2 * * *',
-          async handle(_payload, { db, logger }) {
-            const partitions = await ensureAuditPartitions(db);
-            logger.info({ partitions }, 'audit partitions of this month and the next two ensured');
-          },
-        },
-        {
-          name: 'platform.audit.archive.v1',
-          schedule: '23 2 * * *',
-          async handle(_payload, { db, logger }) {
-            const archived = await archiveAuditLog({ db, storage, hotDays: config.AUDIT_HOT_DAYS ?? 90, logger });
-            logger.info({ archived: archived.map((month) => month.month) }, 'audit months past the hot period archived');
-          },
-        },
-      ]
-    : [];
+/** Housekeeping the platform's own mechanisms need, whatever modules are installed. */
+export function platformJobs(config: Pick<Config, 'OUTBOX_RETENTION_DAYS' | 'AUDIT_HOT_DAYS'>, storage: ObjectStorage): JobDefinition[] {
   return [
-    ...auditJobs,
+    {
+      name: 'platform.audit.partitions.v1',
+      schedule: '7 2 * * *',
+      async handle(_payload, { db, logger }) {
+        const partitions = await ensureAuditPartitions(db);
+        logger.info({ partitions }, 'audit partitions of this month and the next two ensured');
+      },
+    },
+    {
+      name: 'platform.audit.archive.v1',
+      schedule: '23 2 * * *',
+      async handle(_payload, { db, logger }) {
+        const archived = await archiveAuditLog({ db, storage, hotDays: config.AUDIT_HOT_DAYS, logger });
+        logger.info({ archived: archived.map((month) => month.month) }, 'audit months past the hot period archived');
+      },
+    },
     {
       name: 'platform.idempotency.purge.v1',
       schedule: '17 * * * *',
