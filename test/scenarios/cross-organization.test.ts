@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modules } from '../../src/modules/index.ts';
+import { bearer, newUser, type Session, uniqueEmail } from '../helpers/accounts.ts';
 import { buildTestApp, type TestApp } from '../helpers/app.ts';
 
 /**
@@ -10,13 +10,6 @@ import { buildTestApp, type TestApp } from '../helpers/app.ts';
  * its fixture is added below, so no route escapes the sweep.
  */
 let t: TestApp;
-const password = 'violet-harbour-lantern-42';
-
-interface Caller {
-  userId: string;
-  email: string;
-  accessToken: string;
-}
 
 /** Routes outside the sweep, and why. */
 const outsideTheSweep: Record<string, string> = {
@@ -26,24 +19,16 @@ const outsideTheSweep: Record<string, string> = {
   'GET /docs/static/*': 'the API documentation',
 };
 
-async function call(method: string, url: string, caller: Caller, payload?: object) {
+async function call(method: string, url: string, caller: Session, payload?: object) {
   return t.app.inject({
     method: method as 'GET',
     url,
-    headers: { authorization: `Bearer ${caller.accessToken}` },
+    headers: bearer(caller.accessToken),
     ...(payload ? { payload } : {}),
   });
 }
 
-async function newCaller(label: string): Promise<Caller> {
-  const email = `${label}.${randomBytes(4).toString('hex')}@example.test`;
-  expect((await t.app.inject({ method: 'POST', url: '/v1/auth/register', payload: { email, password } })).statusCode).toBe(201);
-  const login = await t.app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password } });
-  const body = login.json<{ accessToken: string; user: { id: string } }>();
-  return { userId: body.user.id, email, accessToken: body.accessToken };
-}
-
-async function organizationOf(admin: Caller, name: string): Promise<{ id: string; admin: Caller }> {
+async function organizationOf(admin: Session, name: string): Promise<{ id: string; admin: Session }> {
   const created = await call('POST', '/v1/organizations', admin, { name });
   expect(created.statusCode).toBe(201);
   const id = created.json<{ id: string }>().id;
@@ -51,9 +36,9 @@ async function organizationOf(admin: Caller, name: string): Promise<{ id: string
   return { id, admin: { ...admin, accessToken: switched.json<{ accessToken: string }>().accessToken } };
 }
 
-let orgA: { id: string; admin: Caller };
-let orgB: { id: string; admin: Caller };
-let memberOfA: Caller;
+let orgA: { id: string; admin: Session };
+let orgB: { id: string; admin: Session };
+let memberOfA: Session;
 
 /** What each path parameter names in organization A. */
 const fixtures = (): Record<string, string> => ({ id: orgA.id, userId: memberOfA.userId });
@@ -61,7 +46,7 @@ const fixtures = (): Record<string, string> => ({ id: orgA.id, userId: memberOfA
 /** Bodies valid for each route, so that validation cannot answer before authorization. */
 const bodies = (): Record<string, object> => ({
   'PATCH /v1/organizations/:id/members/:userId': { role: 'viewer' },
-  'POST /v1/organizations/:id/invitations': { email: `guest.${randomBytes(3).toString('hex')}@example.test`, role: 'front_desk' },
+  'POST /v1/organizations/:id/invitations': { email: uniqueEmail('guest'), role: 'front_desk' },
 });
 
 function fill(url: string): string {
@@ -75,9 +60,9 @@ function fill(url: string): string {
 
 beforeAll(async () => {
   t = await buildTestApp({ modules });
-  orgA = await organizationOf(await newCaller('alice'), 'Harbour Hotels');
-  orgB = await organizationOf(await newCaller('mallory'), 'Rival Rentals');
-  memberOfA = await newCaller('bob');
+  orgA = await organizationOf(await newUser(t.app, 'alice'), 'Harbour Hotels');
+  orgB = await organizationOf(await newUser(t.app, 'mallory'), 'Rival Rentals');
+  memberOfA = await newUser(t.app, 'bob');
   const invited = await call('POST', `/v1/organizations/${orgA.id}/invitations`, orgA.admin, {
     email: memberOfA.email,
     role: 'front_desk',

@@ -1,20 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Database } from '../../platform/db/database.ts';
 import type { App } from '../../platform/http/server.ts';
+import { bearer, testPassword as strongPassword } from '../../../test/helpers/accounts.ts';
 import type { SessionReply } from './schemas.ts';
 
 /** Helpers for the identity module's tests: real requests through the real application. */
 
-export const strongPassword = 'violet-harbour-lantern-42';
-
-export function uniqueEmail(label = 'user'): string {
-  return `${label}.${randomBytes(4).toString('hex')}@example.test`;
-}
-
-export function bearer(accessToken: string): Record<string, string> {
-  return { authorization: `Bearer ${accessToken}` };
-}
+export { bearer, testPassword as strongPassword, uniqueEmail } from '../../../test/helpers/accounts.ts';
 
 export async function registerUser(app: App, email: string, password = strongPassword) {
   const reply = await app.inject({ method: 'POST', url: '/v1/auth/register', payload: { email, password } });

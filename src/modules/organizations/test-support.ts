@@ -1,45 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../../platform/db/database.ts';
 import type { App } from '../../platform/http/server.ts';
+import { bearer, type Session } from '../../../test/helpers/accounts.ts';
 import type { TenureModule } from '../../platform/module.ts';
 import { accessOf, requirePermission } from './access.ts';
 import { actionsOf, type Resource, resources } from './permissions.ts';
 
 /** Helpers for the organizations module's tests: real requests through the real application. */
 
-export const password = 'violet-harbour-lantern-42';
-
-export function uniqueEmail(label = 'user'): string {
-  return `${label}.${randomBytes(4).toString('hex')}@example.test`;
-}
-
-export function bearer(accessToken: string): Record<string, string> {
-  return { authorization: `Bearer ${accessToken}` };
-}
-
-export interface Session {
-  userId: string;
-  email: string;
-  accessToken: string;
-  refreshToken: string;
-}
-
-/** Registers an account and signs it in. */
-export async function newUser(app: App, label: string): Promise<Session> {
-  const email = uniqueEmail(label);
-  const registered = await app.inject({ method: 'POST', url: '/v1/auth/register', payload: { email, password } });
-  if (registered.statusCode !== 201) throw new Error(`register failed: ${registered.body}`);
-  return { ...(await signIn(app, email)), email };
-}
-
-export async function signIn(app: App, email: string): Promise<Omit<Session, 'email'>> {
-  const reply = await app.inject({ method: 'POST', url: '/v1/auth/login', payload: { email, password } });
-  if (reply.statusCode !== 200) throw new Error(`login failed: ${reply.body}`);
-  const body = reply.json<{ accessToken: string; refreshToken: string; user: { id: string } }>();
-  return { userId: body.user.id, accessToken: body.accessToken, refreshToken: body.refreshToken };
-}
+export { bearer, newUser, type Session, signIn, testPassword as password, uniqueEmail } from '../../../test/helpers/accounts.ts';
 
 export async function createOrganization(app: App, session: Session, name = 'Harbour Hotels'): Promise<string> {
   const reply = await app.inject({ method: 'POST', url: '/v1/organizations', headers: bearer(session.accessToken), payload: { name } });
