@@ -1,6 +1,8 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { type Config, loadConfig } from '../src/platform/config.ts';
+import { createDatabase, createPool, type Database } from '../src/platform/db/database.ts';
 
 /**
  * The messages a bench child process (the HTTP server, the relay worker) sends its parent over the
@@ -166,4 +168,25 @@ export async function withBenchServer<T>(
   } finally {
     await server.stop();
   }
+}
+
+/** What a child process runs Tenure with: the database the bench made, production settings, quiet logs. */
+export function childDatabase(
+  applicationName: string,
+  overrides: Partial<Record<keyof Config, string>> = {},
+): { url: string; config: Config; pool: ReturnType<typeof createPool>; db: Database } {
+  const url = process.env.BENCH_DATABASE_URL;
+  if (!url) throw new Error('BENCH_DATABASE_URL is not set');
+  const config = loadConfig(
+    {},
+    {
+      NODE_ENV: 'production',
+      DATABASE_URL: url,
+      DATABASE_POOL_MAX: process.env.BENCH_POOL_MAX,
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+      ...overrides,
+    },
+  );
+  const pool = createPool({ url, poolMax: config.DATABASE_POOL_MAX, applicationName });
+  return { url, config, pool, db: createDatabase(pool) };
 }

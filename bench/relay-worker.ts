@@ -3,30 +3,16 @@
  * event relay with one subscriber that records, per event id, when it was handled. The bench
  * process publishes; this one handles, as an API process and a worker process would.
  */
-import { loadConfig } from '../src/platform/config.ts';
-import { createDatabase, createPool } from '../src/platform/db/database.ts';
 import { startEventRelay } from '../src/platform/events/relay.ts';
 import type { EventSubscriber } from '../src/platform/events/subscriber.ts';
 import { createLogger } from '../src/platform/logging.ts';
 import { createMetrics } from '../src/platform/metrics.ts';
-import { onParentMessage, tellParent } from './child.ts';
+import { childDatabase, onParentMessage, tellParent } from './child.ts';
 import { benchEventType } from './outbox-events.ts';
 import { epochMs } from './stats.ts';
 
 async function start() {
-  const url = process.env.BENCH_DATABASE_URL;
-  if (!url) throw new Error('BENCH_DATABASE_URL is not set');
-  const config = loadConfig(
-    {},
-    {
-      NODE_ENV: 'production',
-      DATABASE_URL: url,
-      DATABASE_POOL_MAX: process.env.BENCH_POOL_MAX,
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-    },
-  );
-  const pool = createPool({ url, poolMax: config.DATABASE_POOL_MAX, applicationName: 'tenure-bench-relay' });
-  const db = createDatabase(pool);
+  const { url, config, db } = childDatabase('tenure-bench-relay');
   // The last time each event was handled: a handler whose transaction failed is handled again.
   const handled = new Map<string, number>();
   const recorder: EventSubscriber = {

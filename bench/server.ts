@@ -8,12 +8,10 @@
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { buildApp } from '../src/app.ts';
-import { loadConfig } from '../src/platform/config.ts';
-import { createDatabase, createPool } from '../src/platform/db/database.ts';
 import { createLogger } from '../src/platform/logging.ts';
 import { createMetrics, observePool } from '../src/platform/metrics.ts';
 import { benchModule } from './bench-module.ts';
-import { onParentMessage, tellParent } from './child.ts';
+import { childDatabase, onParentMessage, tellParent } from './child.ts';
 
 async function serve(): Promise<{ port: number; close: () => Promise<void> }> {
   const kind = process.env.BENCH_SERVER;
@@ -25,21 +23,8 @@ async function serve(): Promise<{ port: number; close: () => Promise<void> }> {
   }
   if (kind !== 'tenure' && kind !== 'tenure-bench')
     throw new Error(`BENCH_SERVER must be bare, tenure or tenure-bench (got ${String(kind)})`);
-  const url = process.env.BENCH_DATABASE_URL;
-  if (!url) throw new Error('BENCH_DATABASE_URL is not set');
-  const config = loadConfig(
-    {},
-    {
-      NODE_ENV: 'production',
-      DATABASE_URL: url,
-      DATABASE_POOL_MAX: process.env.BENCH_POOL_MAX,
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-      // The bench's single client would otherwise be refused after 600 requests a minute.
-      RATE_LIMIT_MAX: '1000000',
-    },
-  );
-  const pool = createPool({ url, poolMax: config.DATABASE_POOL_MAX, applicationName: 'tenure-bench-server' });
-  const db = createDatabase(pool);
+  // The bench's single client would otherwise be refused after 600 requests a minute.
+  const { config, pool, db } = childDatabase('tenure-bench-server', { RATE_LIMIT_MAX: '1000000' });
   const metrics = createMetrics();
   observePool(metrics, pool);
   const app = await buildApp({
