@@ -13,10 +13,12 @@ export const ChildMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('progress'), handled: z.number().int() }),
   z.object({ type: z.literal('report'), handled: z.array(z.tuple([z.string(), z.number()])), relayProblem: z.string().nullable() }),
   z.object({ type: z.literal('failed'), message: z.string() }),
+  z.object({ type: z.literal('capturing') }),
+  z.object({ type: z.literal('captured'), queries: z.array(z.object({ sql: z.string(), parameters: z.array(z.unknown()) })) }),
 ]);
 export type ChildMessage = z.infer<typeof ChildMessage>;
 
-export const ParentMessage = z.object({ type: z.enum(['stop', 'report']) });
+export const ParentMessage = z.object({ type: z.enum(['stop', 'report', 'capture-start', 'capture-stop']) });
 export type ParentMessage = z.infer<typeof ParentMessage>;
 
 export interface BenchChild {
@@ -108,7 +110,7 @@ export function tellParent(message: ChildMessage): Promise<void> {
 }
 
 /** In a child: calls `onStop` when the parent asks, or exits when the parent has gone. */
-export function onParentMessage(handlers: { stop: () => Promise<void>; report?: () => void }): void {
+export function onParentMessage(handlers: { stop: () => Promise<void>; report?: () => void; capture?: (on: boolean) => void }): void {
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= handlers
@@ -122,16 +124,29 @@ export function onParentMessage(handlers: { stop: () => Promise<void>; report?: 
     const parsed = ParentMessage.safeParse(raw);
     if (!parsed.success) return;
     if (parsed.data.type === 'report') handlers.report?.();
+    else if (parsed.data.type === 'capture-start') handlers.capture?.(true);
+    else if (parsed.data.type === 'capture-stop') handlers.capture?.(false);
     else stop();
   });
   process.on('disconnect', stop);
 }
 
-export type ServerKind = 'bare' | 'tenure' | 'tenure-bench';
+export type ServerKind = 'bare' | 'tenure' | 'tenure-bench' | 'tenure-modules';
+
+/** A statement the server sent PostgreSQL, with its parameters, as its pg client was given it. */
+export interface CapturedQuery {
+  sql: string;
+  parameters: unknown[];
+}
 
 export interface BenchServer {
   /** `http://127.0.0.1:<port>` */
   baseUrl: string;
+  /**
+   * Every statement the server's pool was sent while `work` ran, transaction control included
+   * (`tenure-modules` only). Nothing else should reach the server meanwhile.
+   */
+  capture(work: () => Promise<unknown>): Promise<CapturedQuery[]>;
   stop(): Promise<void>;
 }
 
@@ -149,7 +164,20 @@ export async function startBenchServer(
   try {
     const { port } = await child.waitFor('ready', 60_000);
     if (port === undefined) throw new Error('the bench server did not say which port it listens on');
-    return { baseUrl: `http://127.0.0.1:${port}`, stop: () => child.stop() };
+    return {
+      baseUrl: `http://127.0.0.1:${port}`,
+      async capture(work) {
+        child.send({ type: 'capture-start' });
+        await child.waitFor('capturing', 10_000);
+        try {
+          await work();
+        } finally {
+          child.send({ type: 'capture-stop' });
+        }
+        return (await child.waitFor('captured', 10_000)).queries;
+      },
+      stop: () => child.stop(),
+    };
   } catch (error) {
     await child.stop();
     throw error;
@@ -170,6 +198,8 @@ export async function withBenchServer<T>(
   }
 }
 
+const benchSigningKeySecrets = `bench:${Buffer.from('tenure-bench-signing-key-secret!').toString('base64')}`;
+
 /** What a child process runs Tenure with: the database the bench made, production settings, quiet logs. */
 export function childDatabase(
   applicationName: string,
@@ -181,6 +211,8 @@ export function childDatabase(
     {},
     {
       NODE_ENV: 'production',
+      // Production refuses the development secret; the bench's processes share this one.
+      SIGNING_KEY_SECRETS: benchSigningKeySecrets,
       DATABASE_URL: url,
       DATABASE_POOL_MAX: process.env.BENCH_POOL_MAX,
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',

@@ -15,6 +15,8 @@ import { describeMachine } from './machine.ts';
 import { busyMachineCores, toMarkdown } from './report.ts';
 import { type BenchResults, computeRatios, type ScenarioResult } from './results.ts';
 import type { Scenario, ScenarioContext } from './scenarios/context.ts';
+import { availabilityScenario } from './scenarios/availability.ts';
+import { bookingsScenario } from './scenarios/bookings.ts';
 import { frameworkScenario } from './scenarios/framework.ts';
 import { idempotencyScenario } from './scenarios/idempotency.ts';
 import { outboxScenario } from './scenarios/outbox.ts';
@@ -27,7 +29,21 @@ const scenarios: { id: string; title: string; run: Scenario }[] = [
   { id: 'idempotency', title: '2. Idempotency overhead on a one-row POST', run: idempotencyScenario },
   { id: 'outbox', title: '3. Outbox: commit → relay → subscriber', run: outboxScenario },
   { id: 'pgbench', title: '4. pgbench: the machine’s transaction ceiling', run: pgbenchScenario },
+  { id: 'bookings', title: '5. Booking creation, without and with contention, beside pgbench', run: bookingsScenario },
+  { id: 'availability', title: '6. A listing’s 365-night availability grid beside its SQL', run: availabilityScenario },
 ];
+
+/** BENCH_SCENARIOS=bookings,availability runs only those (by id); every scenario by default. */
+function selectedScenarios(): typeof scenarios {
+  const asked = process.env.BENCH_SCENARIOS?.split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
+  if (!asked || asked.length === 0) return scenarios;
+  const unknown = asked.filter((id) => !scenarios.some((scenario) => scenario.id === id));
+  if (unknown.length > 0)
+    throw new Error(`BENCH_SCENARIOS names no scenario ${unknown.join(', ')}; there are ${scenarios.map((s) => s.id).join(', ')}`);
+  return scenarios.filter((scenario) => asked.includes(scenario.id));
+}
 
 const log = (message: string) => process.stdout.write(`${message}\n`);
 
@@ -95,6 +111,7 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   const began = performance.now();
   const settings = benchSettings();
+  const chosen = selectedScenarios();
   log('starting PostgreSQL');
   const postgres = await startBenchPostgres((message) => log(`  ${message}`));
   let stopping: Promise<void> | undefined;
@@ -111,7 +128,7 @@ async function main(): Promise<number> {
     log(`${machine.cpuCount} × ${machine.cpuModel}, Node ${machine.node}, PostgreSQL ${machine.postgres.version}`);
     const context: ScenarioContext = { settings, postgres, database, log };
     const results: ScenarioResult[] = [];
-    for (const scenario of scenarios) results.push(await runScenario(context, scenario));
+    for (const scenario of chosen) results.push(await runScenario(context, scenario));
     computeRatios(results);
     const report: BenchResults = {
       machine,

@@ -29,6 +29,21 @@ export interface BenchSettings {
   /** The paced outbox run offers this share of the relay's measured throughput, to read latency without a backlog. */
   pacedShare: number;
   pgbench: { scale: number; clients: number; threads: number; seconds: number };
+  /**
+   * Scenario 5, bookings over HTTP: `connections` concurrent clients (autocannon's), and pgbench run
+   * beside them at that same concurrency for `seconds`, on a database of `pgbenchScale`.
+   */
+  bookings: {
+    /** Units of the uncontended load's unit type: each request books its own unit and nights. */
+    units: number;
+    /** Units of the contended load's unit type, which every request asks for. */
+    contendedUnits: number;
+    /** Requests sent together for overlapping nights: a new window of nights every this many requests. */
+    contendedGroup: number;
+    pgbenchScale: number;
+  };
+  /** Scenario 6, a listing's availability grid: its nights, units, and the bookings and blocks made first. */
+  grid: { nights: number; units: number; bookings: number; blocks: number };
   /** Log level of the Tenure server under load; `warn` leaves out the per-request log lines. */
   serverLogLevel: string;
 }
@@ -56,6 +71,13 @@ export function benchSettings(): BenchSettings {
     relayDrainSeconds: numberFrom('BENCH_RELAY_DRAIN_SECONDS', 10),
     pacedShare: 0.5,
     pgbench: { scale: 10, clients: 8, threads: 2, seconds: Math.round(numberFrom('BENCH_PGBENCH_SECONDS', 15)) },
+    bookings: {
+      units: 50,
+      contendedUnits: 5,
+      contendedGroup: 50,
+      pgbenchScale: Math.round(numberFrom('BENCH_BOOKINGS_PGBENCH_SCALE', 50)),
+    },
+    grid: { nights: 365, units: 20, bookings: Math.round(numberFrom('BENCH_GRID_BOOKINGS', 300)), blocks: 6 },
     serverLogLevel: process.env.BENCH_LOG_LEVEL ?? 'warn',
   };
 }

@@ -15,6 +15,10 @@ export class Samples {
     this.values[this.size++] = value;
   }
 
+  addAll(other: Samples): void {
+    for (let index = 0; index < other.size; index++) this.add(other.values[index]!);
+  }
+
   get count(): number {
     return this.size;
   }

@@ -1,18 +1,20 @@
 /**
  * `npm run db:migrate`: applies the pending migrations to DATABASE_URL's database, or to the
- * embedded PostgreSQL in EMBEDDED_POSTGRES_DIR, prints what it applied, and stops the embedded
- * server again. Exits 1 with one line when anything fails.
+ * embedded PostgreSQL in EMBEDDED_POSTGRES_DIR (the running platform's server, left running, or
+ * one started for the command and stopped again), and prints what it applied. Exits 1 with one
+ * line when anything fails.
  */
 import { ConfigError, loadConfig } from '../src/platform/config.ts';
 import { migrateDatabaseAt } from '../src/platform/db/scratch-database.ts';
-import { acquirePostgres, type PostgresServer } from '../src/platform/db/server.ts';
+import { reachPostgres, type PostgresServer } from '../src/platform/db/server.ts';
+import { oneLine } from './one-line.ts';
 
 async function main(): Promise<number> {
   let server: PostgresServer | undefined;
   let exitCode = 0;
   try {
     const config = loadConfig();
-    server = await acquirePostgres(config, (message) => console.log(message));
+    server = await reachPostgres(config, (message) => console.log(message));
     const applied = await migrateDatabaseAt(server.url);
     if (applied.length === 0) console.log('database is up to date');
     for (const name of applied) console.log(`applied ${name}`);
@@ -33,17 +35,6 @@ function failure(error: unknown): string {
   // A configuration error already reads "Invalid configuration: <VAR> ...".
   if (error instanceof ConfigError) return error.message;
   return `db:migrate failed: ${oneLine(error)}`;
-}
-
-function oneLine(error: unknown): string {
-  // Connecting to `localhost` fails with an AggregateError whose own message is empty.
-  const message =
-    error instanceof AggregateError && !error.message
-      ? error.errors.map(oneLine).join('; ')
-      : error instanceof Error
-        ? error.message || error.name
-        : String(error);
-  return message.replace(/\s*\n\s*/g, ' ');
 }
 
 process.exitCode = await main();

@@ -48,7 +48,16 @@ export async function buildApp(options: AppOptions) {
   observeHttp(app, options.metrics);
   registerOperationsRoutes(app, { checks: [databaseCheck(db), ...(options.readinessChecks ?? [])], metrics: options.metrics });
   registerProblemRoutes(app, declaredErrors);
-  registerEventAdminRoutes(app, { db, guard: operatorGuard(config.OPERATOR_TOKEN) });
+  // Parked events: the operator token (break-glass), or a signed-in user the memberships module
+  // lets operate the platform.
+  const operations = memberships?.operationsAccess;
+  registerEventAdminRoutes(app, {
+    db,
+    access: {
+      read: operatorOrUser(config.OPERATOR_TOKEN, operations?.read),
+      redrive: operatorOrUser(config.OPERATOR_TOKEN, operations?.redrive),
+    },
+  });
   // Operators read the audit log with the operator token, unscoped; signed-in users as the
   // memberships module allows (audit_logs:read, scoped to their organization).
   registerAuditRoutes(app, {
@@ -64,12 +73,24 @@ export async function buildApp(options: AppOptions) {
   return app;
 }
 
+type Guard = (request: FastifyRequest) => Promise<void>;
+
+/**
+ * A signed-in caller is checked by `users`; anyone else must present the operator token. With no
+ * operator token configured, an anonymous caller is asked to sign in rather than told the
+ * endpoint is closed, since users may still be let in.
+ */
+function operatorOrUser(operatorToken: string | undefined, users: Guard | undefined): Guard {
+  const operator = operatorGuard(operatorToken);
+  if (!users) return operator;
+  return (request) => (request.principal || operatorToken === undefined ? users(request) : operator(request));
+}
+
 /** The operator token reads every organization's entries; a signed-in user what `users` allows. */
 function auditAccess(operatorToken: string | undefined, users: AuditRouteOptions | undefined): AuditRouteOptions {
-  const operator = operatorGuard(operatorToken);
-  if (!users) return { guard: operator };
+  if (!users) return { guard: operatorGuard(operatorToken) };
   return {
-    guard: (request) => (request.principal ? users.guard(request) : operator(request)),
+    guard: operatorOrUser(operatorToken, users.guard),
     orgScope: (request) => (request.principal ? (users.orgScope?.(request) ?? null) : null),
   };
 }

@@ -1,14 +1,18 @@
 /**
- * Process entry: configuration → database → migrations → jobs and event relay → HTTP.
+ * Process entry: configuration → database → migrations → jobs and event relay → HTTP → demo data
+ * (first start on an empty embedded database only).
  * `--role api|worker|all` (or TENURE_ROLE) chooses what this process runs, so the API and the
  * workers can be scaled apart; every role shares one database.
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import type { Logger } from 'pino';
 import { buildApp } from './app.ts';
+import { seedDemoOnFirstStart } from './demo/index.ts';
 import { ensureAuditPartitions } from './platform/audit/audit-log.ts';
 import { modules } from './modules/index.ts';
+import { bootstrapPlatformAdmin } from './modules/organizations/index.ts';
 import { ConfigError, type Config, loadConfig, processRoles, type ProcessRole } from './platform/config.ts';
-import { createDatabase, createPool } from './platform/db/database.ts';
+import { createDatabase, createPool, type Database } from './platform/db/database.ts';
 import { migrateDatabaseAt } from './platform/db/scratch-database.ts';
 import { acquirePostgres, type PostgresServer } from './platform/db/server.ts';
 import { startEventRelay } from './platform/events/relay.ts';
@@ -91,6 +95,7 @@ async function main(): Promise<void> {
     stack.push({ name: 'database pool', stop: () => db.destroy() });
     // The audit log's partitions of this month and the next two; a daily job keeps them ahead.
     await ensureAuditPartitions(db);
+    await makeFirstPlatformAdmin(db, config, logger);
     const storage = createObjectStorage(config);
 
     const metrics = createMetrics();
@@ -98,6 +103,7 @@ async function main(): Promise<void> {
     const jobs = await startJobs({
       url: server.url,
       db,
+      config,
       logger,
       metrics,
       definitions: [...platformJobs(config, storage), ...modules.flatMap((module) => module.jobs ?? [])],
@@ -126,9 +132,25 @@ async function main(): Promise<void> {
       { role: config.TENURE_ROLE, embeddedPostgres: server.embedded },
       `Tenure is listening on ${address} (API docs at ${address}/docs)`,
     );
+    // A first start on an empty embedded database gets demo data; a failed demo never stops start-up.
+    await seedDemoOnFirstStart({ app, db, config, embedded: server.embedded, runsApi: runApi, url: address, logger });
   } catch (error) {
     logger.fatal({ err: error }, `start-up failed: ${(error as Error).message}`);
     await shutdown('start-up failed', 1);
+  }
+}
+
+/** PLATFORM_ADMIN_EMAIL becomes the platform organization's admin while it has none. */
+async function makeFirstPlatformAdmin(db: Database, config: Config, logger: Logger): Promise<void> {
+  const outcome = await bootstrapPlatformAdmin(db, config).catch((error: unknown) => {
+    throw new Error(`PLATFORM_ADMIN_EMAIL could not be made the platform's admin: ${(error as Error).message}`, { cause: error });
+  });
+  if (outcome?.status === 'has_admin') logger.info('the platform organization has an admin already; PLATFORM_ADMIN_EMAIL is left unused');
+  if (outcome?.status === 'made_admin') {
+    logger.info(
+      { userId: outcome.userId, accountOpened: outcome.accountOpened },
+      'PLATFORM_ADMIN_EMAIL is now an admin of the platform organization',
+    );
   }
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, redactUrl } from './config.ts';
+import { randomBytes } from 'node:crypto';
+import { ConfigError, developmentSigningKeySecrets, loadConfig, redactUrl, signingKeySecrets } from './config.ts';
 
 /** The message of the error loadConfig throws for this environment. */
 function rejection(env: NodeJS.ProcessEnv): string {
@@ -86,6 +87,49 @@ describe('loadConfig', () => {
   });
 });
 
+describe('SIGNING_KEY_SECRETS', () => {
+  const secret = (id: string) => `${id}:${randomBytes(32).toString('base64')}`;
+  const developmentKey = developmentSigningKeySecrets.split(':')[1]!;
+
+  it('reads id:base64 entries in order, the first one encrypting', () => {
+    const [current, previous] = [secret('2026-07'), secret('2026-01')];
+    const secrets = signingKeySecrets(loadConfig({ SIGNING_KEY_SECRETS: ` ${current} , ${previous} ` }));
+    expect(secrets.map((entry) => entry.id)).toEqual(['2026-07', '2026-01']);
+    expect(secrets[0]!.key).toEqual(Buffer.from(current.split(':')[1]!, 'base64'));
+    expect(secrets.every((entry) => entry.key.length === 32)).toBe(true);
+  });
+
+  it('uses the documented development secret outside production', () => {
+    expect(loadConfig({}).SIGNING_KEY_SECRETS).toBe(developmentSigningKeySecrets);
+    expect(loadConfig({ NODE_ENV: 'test' }).SIGNING_KEY_SECRETS).toBe(developmentSigningKeySecrets);
+  });
+
+  it.each([
+    ['no id', randomBytes(32).toString('base64')],
+    ['a short key', `a:${randomBytes(16).toString('base64')}`],
+    ['a long key', `a:${randomBytes(48).toString('base64')}`],
+    ['a bad id', `a b:${randomBytes(32).toString('base64')}`],
+    ['one id twice', `a:${randomBytes(32).toString('base64')},a:${randomBytes(32).toString('base64')}`],
+    ['only commas', ','],
+  ])('refuses %s in one line that never shows the value', (_label, value) => {
+    const message = rejection({ SIGNING_KEY_SECRETS: value });
+    expect(message).toMatch(/^Invalid configuration: SIGNING_KEY_SECRETS \S/);
+    expect(message).not.toContain('\n');
+    for (const part of value.split(/[,:]/).filter((part) => part.length > 8)) expect(message).not.toContain(part);
+  });
+
+  it('refuses to start in production without secrets of its own', () => {
+    expect(rejection({ NODE_ENV: 'production' })).toBe('Invalid configuration: SIGNING_KEY_SECRETS is required when NODE_ENV=production');
+    expect(rejection({ NODE_ENV: 'production', SIGNING_KEY_SECRETS: '' })).toMatch(/SIGNING_KEY_SECRETS is required/);
+    for (const value of [developmentSigningKeySecrets, `${secret('current')},renamed:${developmentKey}`]) {
+      const message = rejection({ NODE_ENV: 'production', SIGNING_KEY_SECRETS: value });
+      expect(message).toBe('Invalid configuration: SIGNING_KEY_SECRETS must not use the development secret when NODE_ENV=production');
+      expect(message).not.toContain(developmentKey);
+    }
+    expect(signingKeySecrets(loadConfig({ NODE_ENV: 'production', SIGNING_KEY_SECRETS: secret('production') }))[0]!.id).toBe('production');
+  });
+});
+
 describe('redactUrl', () => {
   it.each([
     ['postgres://tenure:s3cret@db:5432/tenure', 'postgres://tenure:***@db:5432/tenure'],
@@ -103,4 +147,19 @@ describe('redactUrl', () => {
       expect(redactUrl(value)).toBe(value);
     },
   );
+});
+
+describe('the first platform admin settings', () => {
+  it('take an e-mail address and a password, together', () => {
+    const config = loadConfig({ PLATFORM_ADMIN_EMAIL: 'first@example.com', PLATFORM_ADMIN_PASSWORD: 'hunter2-is-no-passphrase' });
+    expect(config).toMatchObject({ PLATFORM_ADMIN_EMAIL: 'first@example.com', PLATFORM_ADMIN_PASSWORD: 'hunter2-is-no-passphrase' });
+    expect(rejection({ PLATFORM_ADMIN_EMAIL: 'nobody', PLATFORM_ADMIN_PASSWORD: 'hunter2-is-no-passphrase' })).toBe(
+      'Invalid configuration: PLATFORM_ADMIN_EMAIL must be an e-mail address (got "nobody")',
+    );
+    expect(rejection({ PLATFORM_ADMIN_EMAIL: 'first@example.com' })).toBe(
+      'Invalid configuration: PLATFORM_ADMIN_PASSWORD is required when PLATFORM_ADMIN_EMAIL is set',
+    );
+    // Alone, the password is for `npm run admin:create`, which names the e-mail itself.
+    expect(loadConfig({ PLATFORM_ADMIN_PASSWORD: 'hunter2-is-no-passphrase' }).PLATFORM_ADMIN_EMAIL).toBeUndefined();
+  });
 });

@@ -35,6 +35,55 @@ function isOrigin(value: string): boolean {
   }
 }
 
+/** A secret that encrypts the signing keys' private halves at rest: 32 bytes, named by an id. */
+export interface SigningKeySecret {
+  id: string;
+  key: Buffer;
+}
+
+const secretIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
+const secretKeyPattern = /^[A-Za-z0-9+/]{43}=?$/;
+
+/**
+ * Reads `id:base64-of-32-bytes,…` (first entry encrypts, every entry decrypts), or says what is
+ * wrong with it without repeating any of it.
+ */
+export function parseSigningKeySecrets(value: string): SigningKeySecret[] | { problem: string } {
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  const secrets: SigningKeySecret[] = [];
+  for (const entry of entries) {
+    const colon = entry.indexOf(':');
+    const id = entry.slice(0, colon);
+    const encoded = entry.slice(colon + 1);
+    if (colon === -1 || !secretIdPattern.test(id) || !secretKeyPattern.test(encoded)) {
+      return { problem: 'must be a comma-separated list of id:base64-of-32-bytes (ids of letters, digits, ., _ and -)' };
+    }
+    if (secrets.some((secret) => secret.id === id)) return { problem: `names the secret id ${id} twice` };
+    secrets.push({ id, key: Buffer.from(encoded, 'base64') });
+  }
+  if (secrets.length === 0) return { problem: 'must list at least one secret' };
+  return secrets;
+}
+
+/** The secrets of a configuration that has passed `loadConfig`. */
+export function signingKeySecrets(config: Pick<Config, 'SIGNING_KEY_SECRETS'>): SigningKeySecret[] {
+  const secrets = parseSigningKeySecrets(config.SIGNING_KEY_SECRETS);
+  if ('problem' in secrets) throw new ConfigError(`Invalid configuration: SIGNING_KEY_SECRETS ${secrets.problem}`);
+  return secrets;
+}
+
+// Published in .env.example, so it protects nothing: production refuses it.
+const developmentSigningKey = Buffer.from('tenure-dev-only-not-for-prod-use');
+export const developmentSigningKeySecrets = `development:${developmentSigningKey.toString('base64')}`;
+
+const signingKeySecretList = z.string().superRefine((value, context) => {
+  const secrets = parseSigningKeySecrets(value);
+  if ('problem' in secrets) context.addIssue({ code: 'custom', message: secrets.problem });
+});
+
 export const processRoles = ['all', 'api', 'worker'] as const;
 export type ProcessRole = (typeof processRoles)[number];
 
@@ -58,8 +107,14 @@ const ConfigSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: integer(100, 120_000).default(10_000),
 
   IDEMPOTENCY_KEY_TTL_HOURS: integer(24, 24 * 90).default(24),
-  // Bearer token for the operations endpoints under /v1/admin until staff roles guard them.
+  // Break-glass bearer token for the operations endpoints under /v1/admin; platform admins use their own sign-in.
   OPERATOR_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  // The first admin of the platform organization, made at start-up while it has none; the password
+  // must pass registration's rules.
+  PLATFORM_ADMIN_EMAIL: z.email({ message: 'must be an e-mail address' }).optional(),
+  PLATFORM_ADMIN_PASSWORD: z.string().optional(),
+  // Encrypt the access-token signing keys' private halves: `id:base64-of-32-bytes,…`, the first encrypts.
+  SIGNING_KEY_SECRETS: signingKeySecretList.default(developmentSigningKeySecrets),
 
   OUTBOX_POLL_INTERVAL_MS: integer(10, 60_000).default(1000),
   OUTBOX_MAX_ATTEMPTS: integer(1, 100).default(10),
@@ -102,10 +157,21 @@ const ConfigSchema = z.object({
     .optional(),
   S3_ACCESS_KEY_ID: z.string().min(1).optional(),
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+
+  // How long a booking holds its unit while the guest pays online, and while a request awaits the
+  // host's approval (or, once approved, the guest's payment).
+  BOOKING_HOLD_MINUTES: integer(1, 24 * 60).default(15),
+  BOOKING_REQUEST_HOLD_HOURS: integer(1, 24 * 30).default(24),
+
+  // `auto`: the first start on an empty embedded database seeds a small demo (never a DATABASE_URL one).
+  DEMO_DATA: z.enum(['auto', 'off']).default('auto'),
 });
 
 /** Settings that only make sense together: the first one missing, named in one line. */
 function missingCompanion(config: z.infer<typeof ConfigSchema>): string | undefined {
+  if (config.PLATFORM_ADMIN_EMAIL !== undefined && config.PLATFORM_ADMIN_PASSWORD === undefined) {
+    return 'PLATFORM_ADMIN_PASSWORD is required when PLATFORM_ADMIN_EMAIL is set';
+  }
   if (config.S3_BUCKET !== undefined) {
     if (config.S3_ACCESS_KEY_ID === undefined) return 'S3_ACCESS_KEY_ID is required when S3_BUCKET is set';
     if (config.S3_SECRET_ACCESS_KEY === undefined) return 'S3_SECRET_ACCESS_KEY is required when S3_BUCKET is set';
@@ -113,10 +179,20 @@ function missingCompanion(config: z.infer<typeof ConfigSchema>): string | undefi
   return undefined;
 }
 
+/** What production refuses to start with: secrets anybody can read in this repository, or none. */
+function productionProblem(config: z.infer<typeof ConfigSchema>, input: Record<string, string>): string | undefined {
+  if (config.NODE_ENV !== 'production') return undefined;
+  if (input.SIGNING_KEY_SECRETS === undefined) return 'SIGNING_KEY_SECRETS is required when NODE_ENV=production';
+  if (signingKeySecrets(config).some((secret) => secret.key.equals(developmentSigningKey))) {
+    return 'SIGNING_KEY_SECRETS must not use the development secret when NODE_ENV=production';
+  }
+  return undefined;
+}
+
 export type Config = z.infer<typeof ConfigSchema>;
 
 /** Never echoed in an error message, even when rejected. */
-const secretVariables = new Set(['OPERATOR_TOKEN', 'S3_SECRET_ACCESS_KEY']);
+const secretVariables = new Set(['OPERATOR_TOKEN', 'S3_SECRET_ACCESS_KEY', 'SIGNING_KEY_SECRETS', 'PLATFORM_ADMIN_PASSWORD']);
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -137,8 +213,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     const shown = received === undefined ? '' : ` (got ${JSON.stringify(redactUrl(received))})`;
     throw new ConfigError(`Invalid configuration: ${variable} ${describeIssue(issue)}${shown}`);
   }
-  const missing = missingCompanion(parsed.data);
-  if (missing) throw new ConfigError(`Invalid configuration: ${missing}`);
+  const problem = missingCompanion(parsed.data) ?? productionProblem(parsed.data, input);
+  if (problem) throw new ConfigError(`Invalid configuration: ${problem}`);
   return parsed.data;
 }
 

@@ -1,6 +1,7 @@
 import type { Config } from './config.ts';
 import type { AuditRouteOptions } from './audit/routes.ts';
 import type { Database, Queryable, Tx } from './db/database.ts';
+import type { EventAdminAccess } from './events/admin-routes.ts';
 import type { EventSubscriber } from './events/subscriber.ts';
 import type { AccessTokenVerifier } from './http/authentication.ts';
 import type { App } from './http/server.ts';
@@ -26,6 +27,8 @@ export interface Memberships {
   actingOrganization(tx: Tx, session: { userId: string; sessionId: string }): Promise<{ orgId: string; role: string } | null>;
   /** Who among signed-in users reads the audit log, and which organization's entries. */
   auditAccess?: AuditRouteOptions;
+  /** Who among signed-in users operates the platform: lists and re-drives parked event deliveries. */
+  operationsAccess?: EventAdminAccess;
 }
 
 /** A business capability: its routes, the events it reacts to and its background jobs. */

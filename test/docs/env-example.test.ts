@@ -20,6 +20,8 @@ describe('.env.example', () => {
           'DATABASE_URL',
           'NATS_URL',
           'OPERATOR_TOKEN',
+          'PLATFORM_ADMIN_EMAIL',
+          'PLATFORM_ADMIN_PASSWORD',
           'REDIS_URL',
           'S3_ENDPOINT',
           'S3_BUCKET',

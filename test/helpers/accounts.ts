@@ -33,3 +33,9 @@ export async function newUser(app: FastifyInstance, label: string): Promise<Sess
   if (registered.statusCode !== 201) throw new Error(`register failed: ${registered.body}`);
   return { ...(await signIn(app, email)), email };
 }
+
+/** The session an access token belongs to (its `sid` claim). */
+export function sessionIdOf(accessToken: string): string {
+  const payload = accessToken.split('.')[1] ?? '';
+  return (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sid: string }).sid;
+}

@@ -33,7 +33,7 @@ export async function buildTestApp(
   const database = options.database ?? (await createTestDatabase());
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const metrics = createMetrics();
-  const jobs = await startJobs({ url: database.url, db: database.db, logger, metrics, definitions: [], runWorkers: false });
+  const jobs = await startJobs({ url: database.url, db: database.db, config, logger, metrics, definitions: [], runWorkers: false });
   const app = await buildApp({
     config,
     db: database.db,

@@ -3,6 +3,7 @@
  * lines, and cleans up after it: processes, embedded PostgreSQL servers, data folders, ports.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -33,6 +34,9 @@ export interface SpawnOptions {
   env?: Record<string, string>;
 }
 
+/** Production refuses the development secret; the children a test file starts share this one. */
+const signingKeySecrets = `process-tests:${randomBytes(32).toString('base64')}`;
+
 /**
  * The child sees only these variables and the test's own, never the test run's: DATABASE_URL in
  * particular stays unset, so the child starts its embedded PostgreSQL.
@@ -48,6 +52,7 @@ function childEnv(options: SpawnOptions): NodeJS.ProcessEnv {
     PORT: '0',
     LOG_LEVEL: 'info',
     EMBEDDED_POSTGRES_DIR: options.dataDir,
+    SIGNING_KEY_SECRETS: signingKeySecrets,
     ...options.env,
   };
 }

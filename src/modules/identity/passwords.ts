@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { hash, verify } from '@node-rs/argon2';
-import type { Tx } from '../../platform/db/database.ts';
+import type { Database, Tx } from '../../platform/db/database.ts';
 import { publish } from '../../platform/events/outbox.ts';
 import type { FieldError } from '../../platform/http/errors.ts';
+import { commitThenThrow, takeTurnOnAttempts, throttledAttempt } from './attempts.ts';
 import { type Caller, recordIdentityAudit } from './audit.ts';
 import { userErrors } from './errors.ts';
 import type { ChangePasswordBody } from './schemas.ts';
-import { endSessions, updateUser, userById } from './store.ts';
+import { clearAccountFailures, endSessions, insertLoginFailure, updateUser, userById, type UserRow } from './store.ts';
 
 /** argon2id with OWASP's minimum parameters: 19 MiB of memory, two passes, one lane. */
 // `Algorithm.Argon2id` is an ambient const enum, out of reach with verbatimModuleSyntax; its value is 2.
@@ -60,20 +61,46 @@ export function assertAcceptablePassword(password: string, email: string, path?:
   if (errors.length > 0) throw userErrors.raise('password_rejected', errors.map((error) => error.message).join('; '), { errors });
 }
 
-/** Changes the signed-in user's password and ends every other session of theirs. */
-export async function changePassword(
+/**
+ * Changes the signed-in user's password and ends every other session of theirs. A wrong current
+ * password counts as a failed sign-in of the account, so a stolen access token cannot be used to
+ * guess the password faster than the sign-in form allows; that failure is committed although the
+ * reply is an error, so this use case runs its own transaction, as sign-in does.
+ */
+export function changePassword(
+  db: Database,
+  options: { caller: Caller; userId: string; sessionId: string; ip: string; body: ChangePasswordBody },
+): Promise<void> {
+  const { userId, ip, body } = options;
+  return commitThenThrow<undefined>(db, async (tx) => {
+    const user = await userById(tx, userId, { forUpdate: true });
+    if (!user) return { ok: false, error: userErrors.raise('not_found') };
+    await takeTurnOnAttempts(tx, user.email);
+    const throttled = await throttledAttempt(tx, { email: user.email });
+    if (throttled) return { ok: false, error: throttled };
+    if (!(await verifyPassword(user.passwordHash, body.currentPassword))) {
+      await insertLoginFailure(tx, { email: user.email, ip });
+      return { ok: false, error: wrongPassword() };
+    }
+    await clearAccountFailures(tx, user.email);
+    await replacePassword(tx, user, options);
+    return { ok: true, value: undefined };
+  });
+}
+
+function wrongPassword() {
+  return userErrors.raise('wrong_password', 'The current password is wrong', {
+    errors: [{ path: 'body.currentPassword', code: 'wrong_password', message: 'The current password is wrong' }],
+  });
+}
+
+async function replacePassword(
   tx: Tx,
+  user: UserRow,
   options: { caller: Caller; userId: string; sessionId: string; body: ChangePasswordBody },
 ): Promise<void> {
   const { caller, userId, sessionId, body } = options;
   const { context } = caller;
-  const user = await userById(tx, userId, { forUpdate: true });
-  if (!user) throw userErrors.raise('not_found');
-  if (!(await verifyPassword(user.passwordHash, body.currentPassword))) {
-    throw userErrors.raise('wrong_password', 'The current password is wrong', {
-      errors: [{ path: 'body.currentPassword', code: 'wrong_password', message: 'The current password is wrong' }],
-    });
-  }
   assertAcceptablePassword(body.newPassword, user.email, 'body.newPassword');
   await updateUser(tx, userId, { passwordHash: await hashPassword(body.newPassword) });
   const endedSessionIds = await endSessions(tx, userId, 'password_changed', { except: sessionId });

@@ -50,3 +50,24 @@ export const SessionReply = z.object({
   user: UserReply,
 });
 export type SessionReply = z.infer<typeof SessionReply>;
+
+export const SessionParams = z.object({ sessionId: z.uuid() });
+export type SessionParams = z.infer<typeof SessionParams>;
+
+/** A signed-in session as its user sees it in the list of their sessions. */
+export const ActiveSessionReply = z.object({
+  id: z.uuid(),
+  createdAt: z.iso.datetime(),
+  /** The last sign-in or token refresh: the session was last used at most an access token's lifetime later. */
+  lastUsedAt: z.iso.datetime(),
+  /** When its refresh token expires unless it is refreshed before. */
+  expiresAt: z.iso.datetime().nullable(),
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  /** The session of the access token that asks. */
+  current: z.boolean(),
+});
+export type ActiveSessionReply = z.infer<typeof ActiveSessionReply>;
+
+export const ActiveSessionListReply = z.object({ data: z.array(ActiveSessionReply) });
+export type ActiveSessionListReply = z.infer<typeof ActiveSessionListReply>;

@@ -1,13 +1,15 @@
-import { sql } from 'kysely';
-import type { Database, Tx } from '../../platform/db/database.ts';
+import type { SigningKeySecret } from '../../platform/config.ts';
+import type { Database, Queryable, Tx } from '../../platform/db/database.ts';
 import { publish } from '../../platform/events/outbox.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import type { Memberships } from '../../platform/module.ts';
+import { commitThenThrow, takeTurnOnAttempts, throttledAttempt } from './attempts.ts';
 import { asUser, type Caller, recordIdentityAudit } from './audit.ts';
-import { authErrors } from './errors.ts';
+import { authErrors, sessionErrors } from './errors.ts';
 import { verifyNobodysPassword, verifyPassword } from './passwords.ts';
-import type { LoginBody, SessionReply } from './schemas.ts';
+import type { ActiveSessionListReply, LoginBody, SessionReply } from './schemas.ts';
 import {
+  activeSessionsOf,
   clearAccountFailures,
   endSessions,
   insertLoginFailure,
@@ -17,7 +19,6 @@ import {
   markRefreshTokenUsed,
   refreshTokenByHash,
   type SessionEndReason,
-  throttledFor,
   toUserReply,
   touchSession,
   userByEmail,
@@ -26,35 +27,30 @@ import {
 } from './store.ts';
 import { hashRefreshToken, newRefreshToken, refreshTokenLifetimeSeconds, signAccessToken } from './tokens.ts';
 
-/** Failed sign-ins allowed per account, and per address, within the window. */
-export const loginThrottle = { perAccount: 5, perIp: 20, windowSeconds: 15 * 60 } as const;
-
-/** A refusal decided inside a transaction that must commit anyway (a recorded failure, a revoked family). */
-type Outcome<T> = { ok: true; value: T } | { ok: false; error: Error };
-
-async function commitThenThrow<T>(db: Database, work: (tx: Tx) => Promise<Outcome<T>>): Promise<T> {
-  const outcome = await db.transaction().execute(work);
-  if (!outcome.ok) throw outcome.error;
-  return outcome.value;
-}
-
 /** The organization a session acts in, from the module that keeps memberships (none without one). */
 export type ActingOrganization = Memberships['actingOrganization'] | undefined;
+
+/** What signing a session's access tokens takes: the secrets of the signing keys, and the acting organization. */
+export interface TokenSigning {
+  secrets: readonly SigningKeySecret[];
+  actingOrganization?: ActingOrganization;
+}
 
 /** Issues the first refresh token of a family, or its successor, and an access token. */
 async function issueTokens(
   tx: Tx,
   user: UserRow,
   sessionId: string,
-  actingOrganization: ActingOrganization,
+  signing: TokenSigning,
   refreshTokenId = uuidv7(),
 ): Promise<SessionReply> {
   const refresh = newRefreshToken();
   const expiresAt = new Date(Date.now() + refreshTokenLifetimeSeconds * 1000);
   await insertRefreshToken(tx, { id: refreshTokenId, sessionId, tokenHash: refresh.hash, expiresAt });
   // The token acts in the session's organization, with the role held there, or in none.
-  const acting = (await actingOrganization?.(tx, { userId: user.id, sessionId })) ?? null;
-  const access = await signAccessToken(tx, { userId: user.id, sessionId, orgId: acting?.orgId ?? null, role: acting?.role ?? null });
+  const acting = (await signing.actingOrganization?.(tx, { userId: user.id, sessionId })) ?? null;
+  const principal = { userId: user.id, sessionId, orgId: acting?.orgId ?? null, role: acting?.role ?? null };
+  const access = await signAccessToken(tx, principal, { secrets: signing.secrets });
   return {
     ...access,
     tokenType: 'Bearer',
@@ -72,21 +68,13 @@ async function issueTokens(
  */
 export function login(
   db: Database,
-  options: { caller: Caller; body: LoginBody; ip: string; userAgent: string | null; actingOrganization?: ActingOrganization },
+  options: { caller: Caller; body: LoginBody; ip: string; userAgent: string | null; signing: TokenSigning },
 ) {
   const { caller, body, ip } = options;
   return commitThenThrow<SessionReply>(db, async (tx) => {
-    await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`identity.login:${body.email}`}, 0))`.execute(tx);
-    const retryAfter = Math.max(
-      (await throttledFor(tx, { email: body.email }, loginThrottle.perAccount, loginThrottle.windowSeconds)) ?? 0,
-      (await throttledFor(tx, { ip }, loginThrottle.perIp, loginThrottle.windowSeconds)) ?? 0,
-    );
-    if (retryAfter > 0) {
-      const error = authErrors.raise('too_many_attempts', `Too many failed sign-in attempts; retry in ${retryAfter} seconds`, {
-        headers: { 'retry-after': String(retryAfter) },
-      });
-      return { ok: false, error };
-    }
+    await takeTurnOnAttempts(tx, body.email);
+    const throttled = await throttledAttempt(tx, { email: body.email, ip });
+    if (throttled) return { ok: false, error: throttled };
     const user = await userByEmail(tx, body.email);
     const valid = user ? await verifyPassword(user.passwordHash, body.password) : await verifyNobodysPassword(body.password);
     if (!user || !valid) {
@@ -96,7 +84,7 @@ export function login(
     await clearAccountFailures(tx, body.email);
     const sessionId = uuidv7();
     await insertSession(tx, { id: sessionId, userId: user.id, ip, userAgent: options.userAgent?.slice(0, 1000) ?? null });
-    const reply = await issueTokens(tx, user, sessionId, options.actingOrganization);
+    const reply = await issueTokens(tx, user, sessionId, options.signing);
     const signedIn = asUser(caller, user.id);
     await publish(tx, signedIn.context, {
       type: 'session.started',
@@ -115,7 +103,7 @@ export function login(
  * session of that sign-in) is ended, the incident is published, and the reply is a refusal —
  * committed together, before the refusal leaves.
  */
-export function refresh(db: Database, options: { caller: Caller; refreshToken: string; actingOrganization?: ActingOrganization }) {
+export function refresh(db: Database, options: { caller: Caller; refreshToken: string; signing: TokenSigning }) {
   const invalid = () => authErrors.raise('refresh_token_invalid', 'The refresh token is not valid; sign in again');
   return commitThenThrow<SessionReply>(db, async (tx) => {
     const found = await refreshTokenByHash(tx, hashRefreshToken(options.refreshToken));
@@ -134,7 +122,7 @@ export function refresh(db: Database, options: { caller: Caller; refreshToken: s
     if (!user) return { ok: false, error: invalid() };
     const successorId = uuidv7();
     await markRefreshTokenUsed(tx, token.id, successorId);
-    const reply = await issueTokens(tx, user, session.id, options.actingOrganization, successorId);
+    const reply = await issueTokens(tx, user, session.id, options.signing, successorId);
     await touchSession(tx, session.id);
     return { ok: true, value: reply };
   });
@@ -185,4 +173,46 @@ export async function logoutAll(tx: Tx, options: { caller: Caller; userId: strin
     entityId: options.userId,
     after: { endedSessionIds: ended },
   });
+}
+
+/** The caller's sessions that are still active, the calling one marked `current`. */
+export async function listSessions(db: Queryable, options: { userId: string; currentSessionId: string }): Promise<ActiveSessionListReply> {
+  const rows = await activeSessionsOf(db, options.userId, options.currentSessionId);
+  return {
+    data: rows.map((row) => ({
+      id: row.id,
+      createdAt: row.createdAt.toISOString(),
+      lastUsedAt: (row.lastRefreshedAt ?? row.createdAt).toISOString(),
+      expiresAt: row.expiresAt?.toISOString() ?? null,
+      ip: row.ip,
+      userAgent: row.userAgent,
+      current: row.id === options.currentSessionId,
+    })),
+  };
+}
+
+/**
+ * Ends one of the caller's sessions (another device's, or this one) with its refresh-token family.
+ * Someone else's session, an ended one and an unknown id are all simply not found.
+ */
+export async function revokeSession(tx: Tx, options: { caller: Caller; userId: string; sessionId: string }): Promise<void> {
+  const { caller, userId, sessionId } = options;
+  const before = await lockSession(tx, sessionId);
+  if (!before || before.userId !== userId || before.endedAt !== null) {
+    throw sessionErrors.raise('not_found', 'You have no active session with this id');
+  }
+  await endSessions(tx, userId, 'logout', { only: sessionId });
+  const after = (await lockSession(tx, sessionId))!;
+  await publishEnded(tx, caller, userId, [sessionId], 'logout');
+  await recordIdentityAudit(tx, caller, {
+    action: 'LOGOUT',
+    entityType: 'session',
+    entityId: sessionId,
+    before: endState(before),
+    after: endState(after),
+  });
+}
+
+function endState(session: { endedAt: Date | null; endReason: string | null }) {
+  return { endedAt: session.endedAt?.toISOString() ?? null, endReason: session.endReason };
 }

@@ -75,7 +75,54 @@ export async function activeSessionUser(db: Queryable, sessionId: string): Promi
 }
 
 export function lockSession(tx: Tx, sessionId: string) {
-  return tx.selectFrom('authSession').select(['id', 'userId', 'endedAt']).where('id', '=', sessionId).forUpdate().executeTakeFirst();
+  return tx
+    .selectFrom('authSession')
+    .select(['id', 'userId', 'endedAt', 'endReason'])
+    .where('id', '=', sessionId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export interface ActiveSessionRow {
+  id: string;
+  createdAt: Date;
+  lastRefreshedAt: Date | null;
+  expiresAt: Date | null;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/**
+ * A user's sessions that have not ended and can still refresh (the family's newest refresh token
+ * has not expired), the given one always included, most recently refreshed first.
+ */
+export function activeSessionsOf(db: Queryable, userId: string, includeSessionId: string): Promise<ActiveSessionRow[]> {
+  return db
+    .selectFrom('authSession as s')
+    .select(['s.id', 's.createdAt', 's.lastRefreshedAt', 's.ip', 's.userAgent'])
+    .select((eb) =>
+      eb
+        .selectFrom('authRefreshToken as t')
+        .whereRef('t.sessionId', '=', 's.id')
+        .select((tokens) => tokens.fn.max('t.expiresAt').as('latest'))
+        .as('expiresAt'),
+    )
+    .where('s.userId', '=', userId)
+    .where('s.endedAt', 'is', null)
+    .where((eb) =>
+      eb.or([
+        eb.exists(
+          eb
+            .selectFrom('authRefreshToken as t')
+            .whereRef('t.sessionId', '=', 's.id')
+            .where('t.expiresAt', '>', sql<Date>`now()`),
+        ),
+        eb('s.id', '=', includeSessionId),
+      ]),
+    )
+    .orderBy(sql`coalesce(s.last_refreshed_at, s.created_at)`, 'desc')
+    .orderBy('s.id', 'desc')
+    .execute();
 }
 
 export function touchSession(tx: Tx, sessionId: string) {

@@ -1,7 +1,9 @@
-import { importJWK, type JWK, SignJWT } from 'jose';
+import { importJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.ts';
+import { signingKeySecrets } from '../../platform/config.ts';
 import { identityModule } from './index.ts';
+import { openPrivateKey } from './key-encryption.ts';
 import type { SessionReply } from './schemas.ts';
 import { bearer, login, me, registerUser, uniqueEmail } from './test-support.ts';
 import { accessTokenLifetimeSeconds, accessTokenVerifier, keyLifetimeSeconds, rotateSigningKeys } from './tokens.ts';
@@ -29,10 +31,18 @@ function headerOf(token: string): Record<string, unknown> {
 /** Signs with the real current key, with any claims and header changed. */
 async function forge(claims: Record<string, unknown>, header: Record<string, unknown> = {}): Promise<string> {
   const kid = headerOf(session.accessToken).kid as string;
-  const key = await t.database.db.selectFrom('authSigningKey').select('privateJwk').where('kid', '=', kid).executeTakeFirstOrThrow();
+  const key = await t.database.db
+    .selectFrom('authSigningKey')
+    .select(['privateKeyCiphertext', 'privateKeySecretId'])
+    .where('kid', '=', kid)
+    .executeTakeFirstOrThrow();
+  const privateJwk = openPrivateKey(signingKeySecrets(t.config), kid, {
+    ciphertext: key.privateKeyCiphertext!,
+    secretId: key.privateKeySecretId!,
+  });
   return new SignJWT({ ...claimsOf(session.accessToken), ...claims })
     .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'JWT', ...header })
-    .sign(await importJWK(key.privateJwk as JWK, 'EdDSA'));
+    .sign(await importJWK(privateJwk, 'EdDSA'));
 }
 
 async function expectRefused(token: string, code = 'auth.token_invalid') {
@@ -114,7 +124,7 @@ describe('signing key rotation', () => {
     const before = await login(t.app, email);
     const oldKid = headerOf(before.accessToken).kid as string;
 
-    const { created } = await rotateSigningKeys(t.database.db);
+    const { created } = await rotateSigningKeys(t.database.db, signingKeySecrets(t.config));
     const after = await login(t.app, email);
     expect(headerOf(after.accessToken).kid).toBe(created);
     expect(created).not.toBe(oldKid);
@@ -140,7 +150,7 @@ describe('signing key rotation', () => {
     const later = new Date(Date.now() + keyLifetimeSeconds * 1000 + 60_000);
     const extended = new Date(later.getTime() + 3600_000);
     await t.database.db.updateTable('authSigningKey').set({ retiresAt: extended }).where('kid', '=', created).execute();
-    const { retired } = await rotateSigningKeys(t.database.db, later);
+    const { retired } = await rotateSigningKeys(t.database.db, signingKeySecrets(t.config), later);
     expect(retired).toBeGreaterThanOrEqual(1);
     const rotated = await t.database.db
       .selectFrom('authSigningKey')

@@ -1,9 +1,11 @@
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { errors as joseErrors, importJWK, type JWK, jwtVerify, SignJWT } from 'jose';
 import { sql } from 'kysely';
+import type { SigningKeySecret } from '../../platform/config.ts';
 import type { Database, Queryable, Tx } from '../../platform/db/database.ts';
 import { type AccessTokenVerifier, expiredToken, invalidToken, type Principal } from '../../platform/http/authentication.ts';
 import { uuidv7 } from '../../platform/ids.ts';
+import { openPrivateKey, sealPrivateKey } from './key-encryption.ts';
 import { activeSessionUser } from './store.ts';
 
 /** Access tokens: short-lived JWTs signed by a rotating key pair, named in the `kid` header. */
@@ -30,16 +32,19 @@ function newKeyPair(): { publicJwk: JWK; privateJwk: JWK } {
   return { publicJwk: publicKey.export({ format: 'jwk' }), privateJwk: privateKey.export({ format: 'jwk' }) };
 }
 
-export async function createSigningKey(db: Queryable, now: Date): Promise<string> {
+/** A new key pair, its private half encrypted with the first of the secrets. */
+export async function createSigningKey(db: Queryable, secrets: readonly SigningKeySecret[], now: Date): Promise<string> {
   const kid = uuidv7(now.getTime());
   const { publicJwk, privateJwk } = newKeyPair();
+  const sealed = sealPrivateKey(secrets, kid, { ...privateJwk, kid, alg: algorithm });
   await db
     .insertInto('authSigningKey')
     .values({
       kid,
       algorithm,
       publicJwk: JSON.stringify({ ...publicJwk, kid, alg: algorithm, use: 'sig' }),
-      privateJwk: JSON.stringify({ ...privateJwk, kid, alg: algorithm }),
+      privateKeyCiphertext: sealed.ciphertext,
+      privateKeySecretId: sealed.secretId,
       createdAt: now,
       retiresAt: new Date(now.getTime() + keyLifetimeSeconds * 1000),
     })
@@ -47,34 +52,40 @@ export async function createSigningKey(db: Queryable, now: Date): Promise<string
   return kid;
 }
 
-function newestSigningKey(db: Queryable, now: Date): Promise<SigningKey | undefined> {
-  return db
+/** The newest key that may still sign; keys stored before encryption (no ciphertext) only verify. */
+async function newestSigningKey(db: Queryable, secrets: readonly SigningKeySecret[], now: Date): Promise<SigningKey | undefined> {
+  const key = await db
     .selectFrom('authSigningKey')
-    .select(['kid', 'privateJwk'])
+    .select(['kid', 'privateKeyCiphertext', 'privateKeySecretId'])
     .where('createdAt', '<=', now)
     .where('retiresAt', '>', new Date(now.getTime() + accessTokenLifetimeSeconds * 1000))
+    .where('privateKeyCiphertext', 'is not', null)
     .orderBy('createdAt', 'desc')
     .limit(1)
-    .executeTakeFirst() as Promise<SigningKey | undefined>;
+    .executeTakeFirst();
+  if (!key?.privateKeyCiphertext || key.privateKeySecretId === null) return undefined;
+  const sealed = { ciphertext: key.privateKeyCiphertext, secretId: key.privateKeySecretId };
+  return { kid: key.kid, privateJwk: openPrivateKey(secrets, key.kid, sealed) };
 }
 
 /** The newest active key; the very first sign-in creates one (instances take turns). */
-async function signingKey(tx: Tx, now: Date): Promise<SigningKey> {
-  const key = await newestSigningKey(tx, now);
+async function signingKey(tx: Tx, secrets: readonly SigningKeySecret[], now: Date): Promise<SigningKey> {
+  const key = await newestSigningKey(tx, secrets, now);
   if (key) return key;
   await sql`SELECT pg_advisory_xact_lock(hashtextextended('identity.signing-key', 0))`.execute(tx);
-  const locked = await newestSigningKey(tx, now);
+  const locked = await newestSigningKey(tx, secrets, now);
   if (locked) return locked;
-  await createSigningKey(tx, now);
-  return (await newestSigningKey(tx, now))!;
+  await createSigningKey(tx, secrets, now);
+  return (await newestSigningKey(tx, secrets, now))!;
 }
 
 export async function signAccessToken(
   tx: Tx,
   principal: Principal,
-  now: Date = new Date(),
+  options: { secrets: readonly SigningKeySecret[]; now?: Date },
 ): Promise<{ accessToken: string; expiresIn: number }> {
-  const key = await signingKey(tx, now);
+  const now = options.now ?? new Date();
+  const key = await signingKey(tx, options.secrets, now);
   const issuedAt = Math.floor(now.getTime() / 1000);
   const accessToken = await new SignJWT({ sid: principal.sessionId, org: principal.orgId, role: principal.role })
     .setProtectedHeader({ alg: algorithm, kid: key.kid, typ: 'JWT' })
@@ -150,10 +161,14 @@ function isNullableString(value: unknown): value is string | null | undefined {
  * The weekly rotation: a new key that signs from now on, and retirement of keys created longer
  * ago than two rotations plus a token's lifetime (normally already past their `retires_at`).
  */
-export async function rotateSigningKeys(db: Database, now: Date = new Date()): Promise<{ created: string; retired: number }> {
+export async function rotateSigningKeys(
+  db: Database,
+  secrets: readonly SigningKeySecret[],
+  now: Date = new Date(),
+): Promise<{ created: string; retired: number }> {
   return db.transaction().execute(async (tx) => {
     await sql`SELECT pg_advisory_xact_lock(hashtextextended('identity.signing-key', 0))`.execute(tx);
-    const created = await createSigningKey(tx, now);
+    const created = await createSigningKey(tx, secrets, now);
     const retired = await tx
       .updateTable('authSigningKey')
       .set({ retiresAt: now })

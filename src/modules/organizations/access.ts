@@ -64,3 +64,12 @@ export const auditAccess = {
     return access.inPlatform && (access.role === 'admin' || access.role === 'super_admin') ? null : access.orgId;
   },
 };
+
+/**
+ * Who operates the platform besides the operator token: an admin acting in the platform
+ * organization (`platform_operations` is platform-only in the matrix).
+ */
+export const operationsAccess = {
+  read: requirePermission('platform_operations', 'read'),
+  redrive: requirePermission('platform_operations', 'redrive'),
+};

@@ -26,7 +26,7 @@ export function callerOf(request: FastifyRequest): Caller {
  */
 export async function recordChange(
   tx: Tx,
-  caller: Caller,
+  caller: Pick<Caller, 'context' | 'audit'>,
   change: {
     organizationId: string;
     role: string | null;

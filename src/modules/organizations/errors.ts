@@ -20,6 +20,8 @@ export const invitationErrors = defineErrors('invitation', {
   not_found: { status: 404, title: 'The invitation does not exist' },
   expired: { status: 410, title: 'The invitation has expired' },
   already_accepted: { status: 409, title: 'The invitation has already been accepted' },
+  revoked: { status: 410, title: 'The invitation has been revoked' },
+  already_revoked: { status: 409, title: 'The invitation has already been revoked' },
   email_mismatch: { status: 403, title: 'The invitation is for another e-mail address' },
   already_member: { status: 409, title: 'You are already a member of this organization' },
 });

@@ -1,5 +1,5 @@
 import type { TenureModule } from '../../platform/module.ts';
-import { auditAccess } from './access.ts';
+import { auditAccess, operationsAccess } from './access.ts';
 import { actingOrganization } from './organizations.ts';
 import { organizationsRoutes } from './routes.ts';
 import { roleOf } from './store.ts';
@@ -11,6 +11,8 @@ import { roleOf } from './store.ts';
  * granted scope (`accessOf(request).scope`: all, own or assigned) to the rows they touch.
  */
 export { accessOf, platformOrganizationId, requirePermission, type Access } from './access.ts';
+export { joinAsCustomer } from './customer-membership.ts';
+export { bootstrapPlatformAdmin, grantPlatformAdmin, type PlatformAdminOutcome } from './platform-admins.ts';
 export { actionsOf, permissionMatrix, roles, type ActionOf, type Resource, type Role, type Scope } from './permissions.ts';
 
 export const organizationsModule: TenureModule = {
@@ -20,5 +22,6 @@ export const organizationsModule: TenureModule = {
     roleOf: (db, member) => roleOf(db, { organizationId: member.orgId, userId: member.userId }),
     actingOrganization,
     auditAccess,
+    operationsAccess,
   },
 };

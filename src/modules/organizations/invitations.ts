@@ -1,17 +1,22 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Tx } from '../../platform/db/database.ts';
+import type { Queryable, Tx } from '../../platform/db/database.ts';
 import { uuidv7 } from '../../platform/ids.ts';
+import { offsetOf } from '../../platform/http/pagination.ts';
 import { findUser } from '../identity/index.ts';
 import { type Caller, recordChange } from './audit.ts';
 import { invitationErrors, membershipErrors } from './errors.ts';
 import { authorizeIn } from './organizations.ts';
 import { canAssignRole, type Role } from './permissions.ts';
-import type { CreateInvitationBody, InvitationReply, OrganizationReply } from './schemas.ts';
+import type { CreateInvitationBody, InvitationListQuery, InvitationReply, InvitationSummary, OrganizationReply } from './schemas.ts';
 import {
   insertInvitation,
   insertMembership,
   invitationByTokenHash,
+  invitationPage,
+  type InvitationRow,
+  lockInvitation,
   markInvitationAccepted,
+  markInvitationRevoked,
   membershipOf,
   organizationById,
 } from './store.ts';
@@ -63,6 +68,7 @@ export async function acceptInvitation(tx: Tx, options: { caller: Caller; token:
   const invitation = await invitationByTokenHash(tx, hashToken(options.token));
   if (!invitation) throw invitationErrors.raise('not_found');
   if (invitation.acceptedAt !== null) throw invitationErrors.raise('already_accepted');
+  if (invitation.revokedAt !== null) throw invitationErrors.raise('revoked', 'Ask for a new invitation');
   if (invitation.expiresAt <= new Date()) throw invitationErrors.raise('expired', 'Ask for a new invitation');
   const user = await findUser(tx, caller.userId);
   if (user?.email.toLowerCase() !== invitation.email)
@@ -101,4 +107,68 @@ export async function acceptInvitation(tx: Tx, options: { caller: Caller; token:
   });
   const organization = (await organizationById(tx, organizationId))!;
   return { id: organization.id, name: organization.name, isPlatform: organization.isPlatform, role };
+}
+
+const toInvitationSummary = (row: InvitationRow): InvitationSummary => ({
+  id: row.id,
+  organizationId: row.organizationId,
+  email: row.email,
+  role: row.role,
+  status: row.status,
+  invitedBy: row.invitedBy,
+  createdAt: row.createdAt.toISOString(),
+  expiresAt: row.expiresAt.toISOString(),
+  acceptedAt: row.acceptedAt?.toISOString() ?? null,
+  revokedAt: row.revokedAt?.toISOString() ?? null,
+});
+
+/** The organization's invitations, newest first, of one status or all; whoever may invite sees them. */
+export async function listInvitations(
+  db: Queryable,
+  options: { caller: Caller; organizationId: string; query: InvitationListQuery },
+): Promise<{ data: InvitationSummary[]; total: number }> {
+  const { caller, organizationId, query } = options;
+  await authorizeIn(db, { userId: caller.userId, organizationId, resource: 'members', action: 'create' });
+  const { rows, total } = await invitationPage(db, organizationId, { status: query.status, ...offsetOf(query) });
+  return { data: rows.map(toInvitationSummary), total };
+}
+
+function assertPending(invitation: InvitationRow): void {
+  if (invitation.status === 'accepted') throw invitationErrors.raise('already_accepted', 'Remove the member instead');
+  if (invitation.status === 'revoked') throw invitationErrors.raise('already_revoked');
+  if (invitation.status === 'expired') throw invitationErrors.raise('expired', 'An expired invitation can no longer be accepted');
+}
+
+/**
+ * Withdraws a pending invitation: its token can no longer be accepted. Whoever may invite may
+ * revoke, but only a super_admin revokes an invitation as super_admin.
+ */
+export async function revokeInvitation(
+  tx: Tx,
+  options: { caller: Caller; organizationId: string; invitationId: string },
+): Promise<InvitationSummary> {
+  const { caller, organizationId, invitationId } = options;
+  const callerRole = await authorizeIn(tx, { userId: caller.userId, organizationId, resource: 'members', action: 'create' });
+  const invitation = await lockInvitation(tx, { organizationId, id: invitationId });
+  if (!invitation) throw invitationErrors.raise('not_found');
+  if (!canAssignRole(callerRole, invitation.role)) {
+    throw membershipErrors.raise('role_not_grantable', `The role ${callerRole} cannot revoke an invitation as ${invitation.role}`);
+  }
+  assertPending(invitation);
+  const revokedAt = await markInvitationRevoked(tx, invitation.id, caller.userId);
+  await recordChange(tx, caller, {
+    organizationId,
+    role: callerRole,
+    action: 'UPDATE',
+    entityType: 'invitation',
+    entityId: invitation.id,
+    before: { status: 'pending', revokedAt: null, revokedBy: null },
+    after: { status: 'revoked', revokedAt: revokedAt.toISOString(), revokedBy: caller.userId },
+    event: {
+      type: 'invitation.revoked',
+      aggregate: { type: 'organization', id: organizationId },
+      data: { invitationId: invitation.id, organizationId, email: invitation.email, role: invitation.role, revokedBy: caller.userId },
+    },
+  });
+  return toInvitationSummary({ ...invitation, status: 'revoked', revokedAt });
 }

@@ -60,9 +60,10 @@ describe('the permission matrix', () => {
     // seeds/001: Users CRUD/CRUD/R/R/-/-/-
     expect(roles.filter((role) => may(role, 'members', 'read'))).toEqual(['super_admin', 'admin', 'manager', 'front_desk']);
     expect(roles.filter((role) => may(role, 'members', 'update'))).toEqual(['super_admin', 'admin']);
-    // Properties: only super_admin creates; admin reads and updates.
-    expect(roles.filter((role) => may(role, 'properties', 'create'))).toEqual(['super_admin']);
-    expect(may('admin', 'properties', 'update')).toBe(true);
+    // Properties: the seed lets only super_admin create; an organization's creator is its admin
+    // and sets up its properties, so admins may too.
+    expect(roles.filter((role) => may(role, 'properties', 'create'))).toEqual(['super_admin', 'admin']);
+    expect(may('manager', 'properties', 'update')).toBe(false);
     // Rooms: housekeeping updates status only.
     expect(may('housekeeping', 'units', 'update_status')).toBe(true);
     expect(may('housekeeping', 'units', 'update')).toBe(false);
@@ -93,7 +94,7 @@ describe('the permission matrix', () => {
       for (const action of actionsOf(resource))
         expect(may('viewer', resource, action)).toBe(action === 'read' ? may('viewer', resource, 'read') : false);
     }
-    expect(resources.filter((resource) => !may('viewer', resource, 'read'))).toEqual(['members']);
+    expect(resources.filter((resource) => !may('viewer', resource, 'read'))).toEqual(['members', 'platform_operations']);
     // Owners, vendors and customers see only their own (or assigned) rows.
     expect(scopeOf('customer', 'bookings', 'create', { inPlatform: false })).toBe('own');
     expect(scopeOf('owner', 'properties', 'read', { inPlatform: false })).toBe('own');
@@ -102,6 +103,11 @@ describe('the permission matrix', () => {
     // Listings are moderated from the platform organization only.
     expect(may('admin', 'listings', 'moderate')).toBe(false);
     expect(scopeOf('admin', 'listings', 'moderate', { inPlatform: true })).toBe('all');
+    // The platform is operated (parked events) by the platform organization's admins only.
+    for (const action of actionsOf('platform_operations')) {
+      expect(roles.filter((role) => scopeOf(role, 'platform_operations', action, { inPlatform: true }))).toEqual(['super_admin', 'admin']);
+      expect(roles.filter((role) => may(role, 'platform_operations', action))).toEqual([]);
+    }
   });
 
   it('is what docs/roles-and-permissions.md says (UPDATE_DOCS=1 rewrites it)', async () => {
@@ -123,11 +129,27 @@ describe('GET /v1/permissions/me', () => {
     const admin = asAdmin.json<{ role: string; permissions: Record<string, { actions: string[]; scope: string }> }>();
     expect(admin).toMatchObject({ organizationId: orgId, role: 'admin' });
     expect(admin.permissions.bookings).toEqual({
-      actions: ['read', 'create', 'update', 'delete', 'check_in', 'check_out', 'cancel'],
+      actions: [
+        'read',
+        'create',
+        'update',
+        'delete',
+        'approve',
+        'decline',
+        'confirm',
+        'check_in',
+        'check_out',
+        'complete',
+        'no_show',
+        'cancel',
+      ],
       scope: 'all',
     });
     expect(admin.permissions.listings?.actions).not.toContain('moderate');
-    expect(Object.keys(admin.permissions)).toHaveLength(resources.length);
+    // Everything but operating the platform, which is for the platform organization's admins.
+    expect(Object.keys(admin.permissions).toSorted()).toEqual(
+      resources.filter((resource) => resource !== 'platform_operations').toSorted(),
+    );
 
     await setRole(orgId, ada.userId, 'customer');
     const asCustomer = await t.app.inject({ method: 'GET', url: '/v1/permissions/me', headers: bearer(ada.accessToken) });

@@ -100,7 +100,9 @@ export const permissionMatrix = {
     actions: crud,
     grants: {
       super_admin: every,
-      admin: all('read', 'update'),
+      // The seed's hotel matrix gives admins RU here; an organization's creator is its admin and
+      // must be able to set up its properties, so admins have every action.
+      admin: every,
       manager: all('read'),
       front_desk: all('read'),
       housekeeping: all('read'),
@@ -110,27 +112,44 @@ export const permissionMatrix = {
     },
   }),
   units: resource({
-    title: 'Rooms and units',
-    actions: [...crud, 'update_status'],
+    title: 'Rooms and units, their status and their blocks (owner use, out of order)',
+    actions: [...crud, 'update_status', 'block'],
     grants: {
       super_admin: every,
       admin: every,
-      manager: all('read', 'update', 'update_status'),
+      manager: all('read', 'update', 'update_status', 'block'),
       front_desk: all('read'),
       housekeeping: all('read', 'update_status'),
-      maintenance: all('read'),
+      maintenance: all('read', 'block'),
+      viewer: all('read'),
+      owner: own('read'),
+    },
+  }),
+  owners: resource({
+    title: 'Property owners',
+    actions: crud,
+    grants: { super_admin: every, admin: every, manager: all('read'), front_desk: all('read'), viewer: all('read'), owner: own('read') },
+  }),
+  rates: resource({
+    title: 'Rate plans, prices and restrictions, fees, taxes and cancellation policies',
+    actions: crud,
+    grants: {
+      super_admin: every,
+      admin: every,
+      manager: all('read', 'create', 'update'),
+      front_desk: all('read'),
       viewer: all('read'),
       owner: own('read'),
     },
   }),
   bookings: resource({
     title: 'Reservations and bookings',
-    actions: [...crud, 'check_in', 'check_out', 'cancel'],
+    actions: [...crud, 'approve', 'decline', 'confirm', 'check_in', 'check_out', 'complete', 'no_show', 'cancel'],
     grants: {
       super_admin: every,
       admin: every,
       manager: every,
-      front_desk: all('read', 'create', 'update', 'check_in', 'check_out', 'cancel'),
+      front_desk: all('read', 'create', 'update', 'confirm', 'check_in', 'check_out', 'no_show', 'cancel'),
       housekeeping: all('read'),
       maintenance: all('read'),
       viewer: all('read'),
@@ -296,6 +315,13 @@ export const permissionMatrix = {
       owner: own('read'),
       vendor: assigned('read', 'update'),
     },
+  }),
+  // --- the platform itself ---------------------------------------------------------------------
+  platform_operations: resource({
+    title: 'Operations of the platform: parked event deliveries and their re-drive',
+    actions: ['read', 'redrive'],
+    platformOnly: ['read', 'redrive'],
+    grants: { super_admin: every, admin: every },
   }),
 } as const;
 

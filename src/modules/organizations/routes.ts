@@ -1,9 +1,10 @@
 import { principalOf, requireUser } from '../../platform/http/authentication.ts';
+import { sendPage } from '../../platform/http/pagination.ts';
 import type { App } from '../../platform/http/server.ts';
 import type { ModuleDependencies } from '../../platform/module.ts';
 import { actingOf } from './access.ts';
 import { callerOf } from './audit.ts';
-import { acceptInvitation, invite } from './invitations.ts';
+import { acceptInvitation, invite, listInvitations, revokeInvitation } from './invitations.ts';
 import { changeRole, listMembers, removeMember } from './members.ts';
 import { createOrganization, listMyOrganizations, permissionsOf, switchOrganization } from './organizations.ts';
 import {
@@ -11,7 +12,11 @@ import {
   ChangeRoleBody,
   CreateInvitationBody,
   CreateOrganizationBody,
+  InvitationListQuery,
+  InvitationPage,
+  InvitationParams,
   InvitationReply,
+  InvitationSummary,
   MemberListReply,
   MemberParams,
   MemberReply,
@@ -132,6 +137,45 @@ export function organizationsRoutes(app: App, { db }: ModuleDependencies): void 
         invite(tx, { caller: callerOf(request), organizationId: request.params.id, body: request.body }),
       );
       return reply.code(201).send(invitation);
+    },
+  );
+
+  app.get(
+    '/v1/organizations/:id/invitations',
+    {
+      ...signedIn,
+      schema: {
+        ...organizations,
+        summary: "The organization's invitations, newest first, with their status (filter with ?status=)",
+        params: OrganizationParams,
+        querystring: InvitationListQuery,
+        response: { 200: InvitationPage },
+      },
+    },
+    async (request, reply) => {
+      const { data, total } = await listInvitations(db, {
+        caller: callerOf(request),
+        organizationId: request.params.id,
+        query: request.query,
+      });
+      return sendPage(request, reply, request.query, data, total);
+    },
+  );
+
+  app.post(
+    '/v1/organizations/:id/invitations/:invitationId/revoke',
+    {
+      ...signedIn,
+      schema: {
+        ...organizations,
+        summary: 'Revoke a pending invitation: its token can no longer be accepted',
+        params: InvitationParams,
+        response: { 200: InvitationSummary },
+      },
+    },
+    async (request) => {
+      const { id, invitationId } = request.params;
+      return request.transaction((tx) => revokeInvitation(tx, { caller: callerOf(request), organizationId: id, invitationId }));
     },
   );
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PageQuery, pageOf } from '../../platform/http/pagination.ts';
 import { roles } from './permissions.ts';
 
 /** Request and reply schemas; each schema and its inferred type share one name. */
@@ -63,6 +64,31 @@ export const InvitationReply = z.object({
   token: z.string(),
 });
 export type InvitationReply = z.infer<typeof InvitationReply>;
+
+export const InvitationParams = z.object({ id: z.uuid(), invitationId: z.uuid() });
+export type InvitationParams = z.infer<typeof InvitationParams>;
+
+export const InvitationStatus = z.enum(['pending', 'accepted', 'revoked', 'expired']);
+
+export const InvitationListQuery = PageQuery.extend({ status: InvitationStatus.optional() });
+export type InvitationListQuery = z.infer<typeof InvitationListQuery>;
+
+/** An invitation as its organization's admins see it: never its token. */
+export const InvitationSummary = z.object({
+  id: z.uuid(),
+  organizationId: z.uuid(),
+  email: z.string(),
+  role: Role,
+  status: InvitationStatus,
+  invitedBy: z.uuid(),
+  createdAt: z.iso.datetime(),
+  expiresAt: z.iso.datetime(),
+  acceptedAt: z.iso.datetime().nullable(),
+  revokedAt: z.iso.datetime().nullable(),
+});
+export type InvitationSummary = z.infer<typeof InvitationSummary>;
+
+export const InvitationPage = pageOf(InvitationSummary);
 
 export const AcceptInvitationBody = z.strictObject({ token: z.string().min(1).max(200) });
 export type AcceptInvitationBody = z.infer<typeof AcceptInvitationBody>;

@@ -131,10 +131,91 @@ export async function insertInvitation(
 export function invitationByTokenHash(tx: Tx, tokenHash: string) {
   return tx
     .selectFrom('invitation')
-    .select(['id', 'organizationId', 'email', 'role', 'expiresAt', 'acceptedAt'])
+    .select(['id', 'organizationId', 'email', 'role', 'expiresAt', 'acceptedAt', 'revokedAt'])
     .where('tokenHash', '=', tokenHash)
     .forUpdate()
     .executeTakeFirst();
+}
+
+export type InvitationStatus = 'pending' | 'accepted' | 'revoked' | 'expired';
+
+export interface InvitationRow {
+  id: string;
+  organizationId: string;
+  email: string;
+  role: Role;
+  status: InvitationStatus;
+  invitedBy: string;
+  createdAt: Date;
+  expiresAt: Date;
+  acceptedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+/** As of the transaction's start: an end once recorded (accepted, revoked) wins over the expiry. */
+const invitationStatus = sql<InvitationStatus>`CASE
+  WHEN accepted_at IS NOT NULL THEN 'accepted'
+  WHEN revoked_at IS NOT NULL THEN 'revoked'
+  WHEN expires_at <= now() THEN 'expired'
+  ELSE 'pending'
+END`;
+
+function invitationsOf(db: Queryable, organizationId: string, status: InvitationStatus | undefined) {
+  const query = db.selectFrom('invitation').where('organizationId', '=', organizationId);
+  return status === undefined ? query : query.where(invitationStatus, '=', status);
+}
+
+const invitationColumns = [
+  'id',
+  'organizationId',
+  'email',
+  'role',
+  invitationStatus.as('status'),
+  'invitedBy',
+  'createdAt',
+  'expiresAt',
+  'acceptedAt',
+  'revokedAt',
+] as const;
+
+/** One page of an organization's invitations, newest first, with how many match in all. */
+export async function invitationPage(
+  db: Queryable,
+  organizationId: string,
+  page: { status?: InvitationStatus; limit: number; offset: number },
+): Promise<{ rows: InvitationRow[]; total: number }> {
+  const rows = await invitationsOf(db, organizationId, page.status)
+    .select(invitationColumns)
+    .orderBy('createdAt', 'desc')
+    .orderBy('id', 'desc')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+  const { total } = await invitationsOf(db, organizationId, page.status)
+    .select((eb) => eb.fn.countAll<string>().as('total'))
+    .executeTakeFirstOrThrow();
+  return { rows: rows as InvitationRow[], total: Number(total) };
+}
+
+/** An invitation of the organization, locked for the change that follows. */
+export function lockInvitation(tx: Tx, invitation: { organizationId: string; id: string }) {
+  return tx
+    .selectFrom('invitation')
+    .select(invitationColumns)
+    .where('organizationId', '=', invitation.organizationId)
+    .where('id', '=', invitation.id)
+    .forUpdate()
+    .executeTakeFirst() as Promise<InvitationRow | undefined>;
+}
+
+export async function markInvitationRevoked(tx: Tx, id: string, userId: string): Promise<Date> {
+  const row = await tx
+    .updateTable('invitation')
+    .set({ revokedAt: sql<Date>`now()`, revokedBy: userId })
+    .where('id', '=', id)
+    .returning('revokedAt')
+    .executeTakeFirstOrThrow();
+  return row.revokedAt!;
 }
 
 export async function markInvitationAccepted(tx: Tx, id: string, userId: string): Promise<Date> {

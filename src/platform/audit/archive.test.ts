@@ -76,7 +76,7 @@ async function runArchiveJob(): Promise<void> {
     (definition) => definition.name === 'platform.audit.archive.v1',
   );
   if (!job) throw new Error('no archive job');
-  await job.handle({}, { db: t.database.db, logger });
+  await job.handle({}, { db: t.database.db, logger, config: t.config });
 }
 
 const march = '/v1/audit-logs?from=2020-03-01T00:00:00Z&to=2020-04-01T00:00:00Z';

@@ -221,7 +221,8 @@ export function registerAuditRoutes(app: App, options: AuditRouteOptions & { db:
 }
 
 /**
- * `GET <path>` (such as `/v1/bookings/:id/audit`): the history of one object, newest first. Modules
+ * `GET <path>` (such as `/v1/bookings/:id/audit`): the history of one object, newest first. The
+ * path's one parameter, whatever its name (`:id`, `:propertyId`), is the entity's id. Modules
  * call this for their objects after the platform registered its audit routes; `guard` and
  * `orgScope` default to those of `GET /v1/audit-logs`.
  */
@@ -229,6 +230,7 @@ export function registerEntityAuditRoute(app: App, options: { path: string; enti
   const base = app.auditReader;
   if (!base) throw new Error('registerEntityAuditRoute needs registerAuditRoutes to have run first');
   const reader: AuditReader = { ...base, ...(options.guard ? { guard: options.guard } : {}), orgScope: options.orgScope ?? base.orgScope };
+  const parameter = /:([A-Za-z]+)/.exec(options.path)?.[1] ?? 'id';
   app.get(
     options.path,
     {
@@ -236,14 +238,14 @@ export function registerEntityAuditRoute(app: App, options: { path: string; enti
       schema: {
         tags: ['audit'],
         summary: `The audit history of one ${options.entityType}, newest first`,
-        params: z.object({ id: z.string().min(1).max(200) }),
+        params: z.object({ [parameter]: z.string().min(1).max(200) }),
         querystring: RangeQuery,
         response: { 200: AuditPageSchema },
       },
     },
     async (request, reply) => {
       const { cursor, limit, ...filter } = request.query;
-      const effective = scoped(request, reader, { ...filter, entityType: options.entityType, entityId: request.params.id });
+      const effective = scoped(request, reader, { ...filter, entityType: options.entityType, entityId: request.params[parameter]! });
       if (!effective) return { data: [], nextCursor: null };
       return withNextLink(request, reply, await queryAuditLog(reader, effective, { cursor, limit }));
     },

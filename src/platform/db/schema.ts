@@ -21,6 +21,8 @@ export type JsonPrimitive = boolean | number | string | null;
 
 export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 
+export type Numeric = ColumnType<string, number | string, number | string>;
+
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
 export interface ActingOrganization {
@@ -91,9 +93,98 @@ export interface AuthSigningKey {
   algorithm: string;
   createdAt: Generated<Timestamp>;
   kid: string;
-  privateJwk: Json;
+  privateKeyCiphertext: Buffer | null;
+  privateKeySecretId: string | null;
   publicJwk: Json;
   retiresAt: Timestamp;
+}
+
+export interface Booking {
+  adults: number;
+  approvalNote: string | null;
+  approvedAt: Timestamp | null;
+  autoRenew: Generated<boolean>;
+  cancellationNote: string | null;
+  cancellationPolicy: Json;
+  cancellationReason: string | null;
+  cancelledAt: Timestamp | null;
+  checkedInAt: Timestamp | null;
+  checkedOutAt: Timestamp | null;
+  checkIn: string;
+  checkOut: string;
+  children: Generated<number>;
+  completedAt: Timestamp | null;
+  confirmedAt: Timestamp | null;
+  createdAt: Generated<Timestamp>;
+  createdBy: string | null;
+  currency: string;
+  customerId: string;
+  declineReason: string | null;
+  guarantee: string;
+  holdExpiresAt: Timestamp | null;
+  id: string;
+  leaseTermMonths: number | null;
+  listingId: string | null;
+  months: number | null;
+  notes: string | null;
+  orgId: string;
+  priceBreakdown: Json;
+  propertyId: string;
+  ratePlanId: string | null;
+  reference: string;
+  refundAmount: number | null;
+  rentalMode: string;
+  source: string;
+  status: string;
+  totalAmount: number;
+  unitId: string;
+  unitTypeId: string;
+  updatedAt: Generated<Timestamp>;
+  version: Generated<number>;
+}
+
+export interface BookingEvent {
+  actorId: string | null;
+  actorType: string;
+  bookingId: string;
+  data: Generated<Json>;
+  fromStatus: string | null;
+  id: string;
+  occurredAt: Generated<Timestamp>;
+  orgId: string;
+  toStatus: string | null;
+  type: string;
+}
+
+export interface CancellationPolicy {
+  createdAt: Generated<Timestamp>;
+  id: string;
+  name: string;
+  orgId: string;
+  rules: Json;
+  updatedAt: Generated<Timestamp>;
+}
+
+export interface Customer {
+  address: Json | null;
+  blacklisted: Generated<boolean>;
+  blacklistedAt: Timestamp | null;
+  blacklistReason: string | null;
+  createdAt: Generated<Timestamp>;
+  dateOfBirth: string | null;
+  email: string | null;
+  firstName: string;
+  id: string;
+  kycStatus: Generated<string>;
+  lastName: string;
+  mergedAt: Timestamp | null;
+  mergedIntoId: string | null;
+  nationality: string | null;
+  notes: string | null;
+  orgId: string;
+  phone: string | null;
+  updatedAt: Generated<Timestamp>;
+  userId: string | null;
 }
 
 export interface EventDelivery {
@@ -135,8 +226,74 @@ export interface Invitation {
   id: string;
   invitedBy: string;
   organizationId: string;
+  revokedAt: Timestamp | null;
+  revokedBy: string | null;
   role: string;
   tokenHash: string;
+}
+
+export interface Listing {
+  amenities: Generated<string[]>;
+  autoAcceptDaily: Generated<boolean>;
+  autoAcceptLease: Generated<boolean>;
+  autoAcceptMonthly: Generated<boolean>;
+  cancellationPolicyId: string | null;
+  cancellationPreset: string | null;
+  createdAt: Generated<Timestamp>;
+  currency: string;
+  description: Generated<string>;
+  furnishing: Generated<string>;
+  id: string;
+  isActive: Generated<boolean>;
+  leaseRate: number | null;
+  maxLeaseMonths: number | null;
+  minLeaseMonths: number | null;
+  moderationNote: string | null;
+  moderationStatus: Generated<string>;
+  monthlyMaxStayMonths: number | null;
+  monthlyMinStayMonths: Generated<number>;
+  monthlyNoticePeriodDays: Generated<number>;
+  monthlyPrice: number | null;
+  orgId: string;
+  propertyId: string;
+  rentalModes: string[];
+  reviewedAt: Timestamp | null;
+  reviewedBy: string | null;
+  securityDeposit: Generated<number>;
+  submittedAt: Timestamp | null;
+  title: string;
+  unitId: string | null;
+  unitTypeId: string;
+  updatedAt: Generated<Timestamp>;
+}
+
+export interface ListingPublication {
+  amenities: string[];
+  category: string;
+  city: string;
+  country: string;
+  currency: string;
+  dailyPrice: number | null;
+  description: string;
+  furnishing: string;
+  images: Json;
+  isActive: boolean;
+  latitude: Numeric | null;
+  leaseRate: number | null;
+  listingId: string;
+  longitude: Numeric | null;
+  maxOccupancy: number;
+  moderationStatus: string;
+  monthlyPrice: number | null;
+  organizationId: string;
+  propertyType: string;
+  region: string | null;
+  rentalModes: string[];
+  search: Generated<string | null>;
+  securityDeposit: number;
+  submittedAt: Timestamp | null;
+  title: string;
+  updatedAt: Timestamp;
 }
 
 export interface Membership {
@@ -145,6 +302,21 @@ export interface Membership {
   role: string;
   updatedAt: Generated<Timestamp>;
   userId: string;
+}
+
+export interface Occupancy {
+  blockReason: string | null;
+  bookingId: string | null;
+  createdAt: Generated<Timestamp>;
+  createdBy: string | null;
+  expiresAt: Timestamp | null;
+  id: string;
+  kind: string;
+  nights: string;
+  note: string | null;
+  orgId: string;
+  releasedAt: Timestamp | null;
+  unitId: string;
 }
 
 export interface Organization {
@@ -167,9 +339,133 @@ export interface OutboxEvent {
   type: string;
 }
 
+export interface Property {
+  addressLine1: string;
+  addressLine2: string | null;
+  amenities: Generated<string[]>;
+  category: string;
+  checkInTime: Generated<string>;
+  checkOutTime: Generated<string>;
+  city: string;
+  country: string;
+  createdAt: Generated<Timestamp>;
+  currency: string;
+  id: string;
+  images: Generated<Json>;
+  latitude: Numeric | null;
+  longitude: Numeric | null;
+  name: string;
+  orgId: string;
+  ownerId: string | null;
+  postalCode: string | null;
+  propertyType: string;
+  region: string | null;
+  timeZone: string;
+  updatedAt: Generated<Timestamp>;
+}
+
+export interface PropertyOwner {
+  createdAt: Generated<Timestamp>;
+  email: string | null;
+  id: string;
+  name: string;
+  orgId: string;
+  phone: string | null;
+  updatedAt: Generated<Timestamp>;
+  userId: string | null;
+}
+
+export interface RateDay {
+  closedToArrival: Generated<boolean>;
+  closedToDeparture: Generated<boolean>;
+  maxStay: number | null;
+  minStay: number | null;
+  night: string;
+  orgId: string;
+  price: number | null;
+  ratePlanId: string;
+  stopSell: Generated<boolean>;
+  updatedAt: Generated<Timestamp>;
+}
+
+export interface RatePlan {
+  basePrice: number;
+  cleaningFee: Generated<number>;
+  code: string;
+  createdAt: Generated<Timestamp>;
+  currency: string;
+  extraGuestFee: Generated<number>;
+  guestsIncluded: Generated<number>;
+  id: string;
+  isDefault: Generated<boolean>;
+  monthlyDiscountBps: Generated<number>;
+  name: string;
+  orgId: string;
+  propertyId: string;
+  serviceFeeBps: Generated<number>;
+  unitTypeId: string;
+  updatedAt: Generated<Timestamp>;
+  weekdayPrices: Generated<Json>;
+  weeklyDiscountBps: Generated<number>;
+}
+
+export interface RateSeason {
+  createdAt: Generated<Timestamp>;
+  id: string;
+  name: string;
+  nights: string;
+  orgId: string;
+  price: number;
+  ratePlanId: string;
+  weekdayPrices: Generated<Json>;
+}
+
+export interface Tax {
+  amount: number | null;
+  appliesToFees: Generated<boolean>;
+  createdAt: Generated<Timestamp>;
+  currency: string | null;
+  id: string;
+  inclusive: Generated<boolean>;
+  kind: string;
+  name: string;
+  orgId: string;
+  propertyId: string;
+  rateBps: number | null;
+  rentalModes: Generated<string[]>;
+  updatedAt: Generated<Timestamp>;
+}
+
 export interface TenantIsolationExemption {
   reason: string;
   tableName: string;
+}
+
+export interface Unit {
+  createdAt: Generated<Timestamp>;
+  floor: string | null;
+  housekeepingStatus: Generated<string>;
+  id: string;
+  name: string;
+  operationalStatus: Generated<string>;
+  orgId: string;
+  propertyId: string;
+  unitTypeId: string;
+  updatedAt: Generated<Timestamp>;
+}
+
+export interface UnitType {
+  beds: Generated<Json>;
+  code: string;
+  createdAt: Generated<Timestamp>;
+  description: string | null;
+  id: string;
+  maxAdults: number;
+  maxOccupancy: number;
+  name: string;
+  orgId: string;
+  propertyId: string;
+  updatedAt: Generated<Timestamp>;
 }
 
 export interface UserAccount {
@@ -190,13 +486,28 @@ export interface DB {
   authRefreshToken: AuthRefreshToken;
   authSession: AuthSession;
   authSigningKey: AuthSigningKey;
+  booking: Booking;
+  bookingEvent: BookingEvent;
+  cancellationPolicy: CancellationPolicy;
+  customer: Customer;
   eventDelivery: EventDelivery;
   eventInbox: EventInbox;
   idempotencyKey: IdempotencyKey;
   invitation: Invitation;
+  listing: Listing;
+  listingPublication: ListingPublication;
   membership: Membership;
+  occupancy: Occupancy;
   organization: Organization;
   outboxEvent: OutboxEvent;
+  property: Property;
+  propertyOwner: PropertyOwner;
+  rateDay: RateDay;
+  ratePlan: RatePlan;
+  rateSeason: RateSeason;
+  tax: Tax;
   tenantIsolationExemption: TenantIsolationExemption;
+  unit: Unit;
+  unitType: UnitType;
   userAccount: UserAccount;
 }

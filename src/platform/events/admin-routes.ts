@@ -33,20 +33,27 @@ type ParkedFilter = z.infer<typeof ParkedFilter>;
 const DeliveryParams = z.object({ subscriber: z.string().min(1), eventId: z.uuid() });
 const Redriven = z.object({ redriven: z.number().int() });
 
+/** Who may list parked deliveries, and who may re-drive them: one check per operation. */
+export interface EventAdminAccess {
+  read: (request: FastifyRequest) => Promise<void>;
+  redrive: (request: FastifyRequest) => Promise<void>;
+}
+
 /**
  * Operations on deliveries that failed too often: list them, and re-drive them (back to pending
  * with a fresh count of attempts) once their cause is fixed; the running relay then handles them.
  */
-export function registerEventAdminRoutes(app: App, options: { db: Database; guard: (request: FastifyRequest) => Promise<void> }): void {
-  const { db } = options;
+export function registerEventAdminRoutes(app: App, options: { db: Database; access: EventAdminAccess }): void {
+  const { db, access } = options;
   // On `onRequest`, before the body is read and before the idempotency hook could replay anything.
-  const route = { onRequest: options.guard } as const;
+  const reading = { onRequest: access.read } as const;
+  const redriving = { onRequest: access.redrive } as const;
   const operations = { tags: ['operations'] };
 
   app.get(
     '/v1/admin/events/parked',
     {
-      ...route,
+      ...reading,
       schema: {
         ...operations,
         summary: 'Deliveries parked after too many failed attempts',
@@ -94,7 +101,7 @@ export function registerEventAdminRoutes(app: App, options: { db: Database; guar
   app.post(
     '/v1/admin/events/parked/:subscriber/:eventId/redrive',
     {
-      ...route,
+      ...redriving,
       schema: {
         ...operations,
         summary: 'Re-drive one parked delivery',
@@ -115,7 +122,7 @@ export function registerEventAdminRoutes(app: App, options: { db: Database; guar
   app.post(
     '/v1/admin/events/parked/redrive',
     {
-      ...route,
+      ...redriving,
       schema: {
         ...operations,
         summary: 'Re-drive every parked delivery that matches the filter (all of them for an empty body)',

@@ -4,6 +4,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testConfig } from '../../../test/helpers/app.ts';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/database.ts';
 import { waitFor } from '../../../test/helpers/wait.ts';
 import { createMetrics } from '../metrics.ts';
@@ -34,7 +35,7 @@ beforeAll(async () => {
 afterAll(() => database.drop());
 
 async function start(runWorkers: boolean, definitions: JobDefinition[] = [cleanRoom]): Promise<Jobs> {
-  return startJobs({ url: database.url, db: database.db, logger, metrics: createMetrics(), definitions, runWorkers });
+  return startJobs({ url: database.url, db: database.db, config: testConfig(), logger, metrics: createMetrics(), definitions, runWorkers });
 }
 
 describe('jobs', () => {
@@ -96,6 +97,7 @@ describe('jobs', () => {
     const api = await startJobs({
       url: database.url,
       db: database.db,
+      config: testConfig(),
       logger,
       metrics,
       definitions: [cleanRoom],

@@ -1,5 +1,6 @@
 import PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { observeValue, type Metrics } from '../metrics.ts';
 
@@ -10,6 +11,7 @@ import { observeValue, type Metrics } from '../metrics.ts';
 export interface JobContext {
   db: Database;
   logger: Logger;
+  config: Config;
 }
 
 export interface JobDefinition<Payload extends object = object> {
@@ -35,6 +37,8 @@ export interface Jobs {
 export interface StartJobsOptions {
   url: string;
   db: Database;
+  /** Handed to every job's handler, as the modules' routes receive it. */
+  config: Config;
   logger: Logger;
   metrics: Metrics;
   definitions: JobDefinition[];
@@ -64,7 +68,7 @@ export async function startJobs(options: StartJobsOptions): Promise<Jobs> {
     await boss.createQueue(definition.name, { name: definition.name, retryLimit: definition.retryLimit ?? 5, retryBackoff: true });
   }
   if (options.runWorkers) {
-    const context: JobContext = { db: options.db, logger };
+    const context: JobContext = { db: options.db, logger, config: options.config };
     for (const definition of options.definitions) {
       await boss.work<object>(definition.name, async (jobs) => {
         for (const job of jobs) {
