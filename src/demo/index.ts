@@ -17,13 +17,15 @@ export { demoAdmin, demoGuest, demoOrganizationName, type DemoOutcome, type Demo
  * DATABASE_URL) while it holds no organization besides the platform's.
  */
 export async function demoSkipReason(options: {
-  config: Pick<Config, 'DEMO_DATA' | 'DATABASE_URL'>;
+  config: Pick<Config, 'DEMO_DATA' | 'DATABASE_URL' | 'NODE_ENV'>;
   embedded: boolean;
   runsApi: boolean;
   db: Database;
 }): Promise<string | undefined> {
   const { config } = options;
   if (config.DEMO_DATA === 'off') return 'DEMO_DATA=off';
+  // The demo's accounts have published passwords: never in production.
+  if (config.NODE_ENV === 'production') return 'NODE_ENV=production';
   if (config.DATABASE_URL !== undefined || !options.embedded) return 'the database is not the embedded one';
   if (!options.runsApi) return 'this process does not serve the API';
   const other = await options.db.selectFrom('organization').select('id').where('isPlatform', '=', false).limit(1).executeTakeFirst();
@@ -39,7 +41,7 @@ export async function demoSkipReason(options: {
 export async function seedDemoOnFirstStart(options: {
   app: InjectingApp;
   db: Database;
-  config: Pick<Config, 'DEMO_DATA' | 'DATABASE_URL'>;
+  config: Pick<Config, 'DEMO_DATA' | 'DATABASE_URL' | 'NODE_ENV'>;
   embedded: boolean;
   runsApi: boolean;
   /** Where the API listens, as shown to the reader. */

@@ -106,10 +106,13 @@ describe('the demo data', () => {
     expect((await get<{ total: number }>('/v1/bookings', staff)).total).toBe(before.total);
   });
 
-  it('is seeded at start-up only on an empty embedded database with DEMO_DATA=auto', async () => {
+  it('is seeded at start-up only on an empty embedded database with DEMO_DATA=auto, never in production', async () => {
     const db = t.database.db;
-    const config = { DEMO_DATA: 'auto', DATABASE_URL: undefined } as const;
+    const config = { DEMO_DATA: 'auto', DATABASE_URL: undefined, NODE_ENV: 'development' } as const;
     expect(await demoSkipReason({ config, embedded: true, runsApi: true, db })).toBe('the database has organizations already');
+    expect(await demoSkipReason({ config: { ...config, NODE_ENV: 'production' }, embedded: true, runsApi: true, db })).toBe(
+      'NODE_ENV=production',
+    );
     expect(await demoSkipReason({ config: { ...config, DEMO_DATA: 'off' }, embedded: true, runsApi: true, db })).toBe('DEMO_DATA=off');
     expect(
       await demoSkipReason({ config: { ...config, DATABASE_URL: 'postgres://x@db/tenure' }, embedded: false, runsApi: true, db }),
@@ -127,7 +130,7 @@ describe('a demo that fails', () => {
       await seedDemoOnFirstStart({
         app: bare.app,
         db: bare.database.db,
-        config: { DEMO_DATA: 'auto', DATABASE_URL: undefined },
+        config: { DEMO_DATA: 'auto', DATABASE_URL: undefined, NODE_ENV: 'development' },
         embedded: true,
         runsApi: true,
         url: 'http://127.0.0.1:3000',

@@ -53,6 +53,7 @@ function childEnv(options: SpawnOptions): NodeJS.ProcessEnv {
     LOG_LEVEL: 'info',
     EMBEDDED_POSTGRES_DIR: options.dataDir,
     SIGNING_KEY_SECRETS: signingKeySecrets,
+    DEMO_DATA: 'off',
     ...options.env,
   };
 }

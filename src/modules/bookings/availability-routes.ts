@@ -1,14 +1,12 @@
-import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { callerOfRequest } from '../../platform/audit/change.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
-import { AppError } from '../../platform/http/errors.ts';
 import { PageQuery, pageOf, sendPage } from '../../platform/http/pagination.ts';
 import type { App } from '../../platform/http/server.ts';
 import type { ModuleDependencies } from '../../platform/module.ts';
 import { unitTypeFacts } from '../inventory/index.ts';
 import { listingTerms, publicListingOrganization } from '../listings/index.ts';
-import { type Access, accessOf, requirePermission } from '../organizations/index.ts';
+import { accessOf, permittedAccess, requirePermission } from '../organizations/index.ts';
 import { availabilityErrors } from './availability-errors.ts';
 import { blockUnit, listBlocks, listingAvailability, nightStatuses, reaches, unblock, unitTypeAvailability } from './availability.ts';
 
@@ -118,19 +116,6 @@ export const BlockListQuery = PageQuery.extend({
 export const BlockPage = pageOf(BlockReply);
 
 const availability = { tags: ['availability'] };
-const readListings = requirePermission('listings', 'read');
-
-/** The caller's listings:read in their acting organization, when they have it; anyone else reads as the public. */
-async function staffAccessOf(request: FastifyRequest): Promise<Access | undefined> {
-  if (!request.principal?.orgId) return undefined;
-  try {
-    await readListings(request);
-    return accessOf(request);
-  } catch (error) {
-    if (error instanceof AppError && error.status === 403) return undefined;
-    throw error;
-  }
-}
 
 export function availabilityRoutes(app: App, _dependencies: ModuleDependencies): void {
   app.get(
@@ -147,7 +132,8 @@ export function availabilityRoutes(app: App, _dependencies: ModuleDependencies):
     },
     async (request) => {
       const { listingId } = request.params;
-      const staff = await staffAccessOf(request);
+      // The organization's staff (listings:read) see its listings in any status; anyone else, the public's.
+      const staff = permittedAccess(request, 'listings', 'read');
       const now = new Date();
       return request.read(async (tx) => {
         let terms = staff && (await listingTerms(tx, listingId));

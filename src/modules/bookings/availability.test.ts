@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LightMyRequestResponse } from 'fastify';
 import type { TestApp } from '../../../test/helpers/app.ts';
 import type { ListingAvailabilityReply, UnitTypeAvailabilityReply } from './availability-routes.ts';
 import type { Block } from './availability.ts';
@@ -9,35 +8,32 @@ import {
   addMember,
   approvedListing,
   book,
-  bookingsTestApp,
   createStay,
   day,
+  expectStatus,
+  heldBooking,
+  type Host,
+  hostedBookingsApp,
   http,
+  lapseHold,
   newOrganization,
   platformAdmin,
   type Session,
   type Stay,
-  walkIn,
+  walkInStay,
 } from './test-support.ts';
 
 /** The availability grid of listings and unit types, and blocks, through the real application. */
 
-/** The reply's body, once the reply is known to have this status (its body is shown when it has not). */
-function answered<Body>(reply: Omit<LightMyRequestResponse, 'json'> & { json(): Body }, status: number): Body {
-  expect(reply.statusCode, reply.body).toBe(status);
-  return reply.json();
-}
-
 let t: TestApp;
-let host: { orgId: string; admin: Session };
+let host: Host;
 let rival: { orgId: string; admin: Session };
 let viewer: Session;
 let maintenance: Session;
 let moderator: Session;
 
 beforeAll(async () => {
-  t = await bookingsTestApp();
-  host = await newOrganization(t, 'grid');
+  ({ t, host } = await hostedBookingsApp('grid'));
   rival = await newOrganization(t, 'rival');
   viewer = await addMember(t, host.admin, host.orgId, 'viewer');
   maintenance = await addMember(t, host.admin, host.orgId, 'maintenance');
@@ -46,36 +42,16 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const gridOf = async (listingId: string, from: string, to: string, session?: Session) =>
-  answered<ListingAvailabilityReply>(await http(t).get(`/v1/listings/${listingId}/availability?from=${from}&to=${to}`, session), 200);
+  expectStatus<ListingAvailabilityReply>(await http(t).get(`/v1/listings/${listingId}/availability?from=${from}&to=${to}`, session), 200);
 
 const countsOf = async (unitTypeId: string, from: string, to: string, session: Session = host.admin, extra = '') =>
-  answered<UnitTypeAvailabilityReply>(
+  expectStatus<UnitTypeAvailabilityReply>(
     await http(t).get(`/v1/unit-types/${unitTypeId}/availability?from=${from}&to=${to}${extra}`, session),
     200,
   );
 
 /** A confirmed stay (paid at the property), taken by staff. */
-const confirmed = (stay: Stay, checkIn: string, checkOut: string) =>
-  book(t, host.admin, { rentalMode: 'daily', unitTypeId: stay.unitTypeId, checkIn, checkOut, customer: walkIn() });
-
-/** An approved stay to be paid online: it holds its unit until the payment or its expiry. */
-const held = (stay: Stay, checkIn: string, checkOut: string) =>
-  book(t, host.admin, {
-    rentalMode: 'daily',
-    unitTypeId: stay.unitTypeId,
-    checkIn,
-    checkOut,
-    guarantee: 'online_payment',
-    customer: walkIn(),
-  });
-
-/** The clock moves past the hold, without the clean-up job having run. */
-async function lapse(bookingId: string): Promise<void> {
-  await sql`UPDATE booking SET hold_expires_at = now() - interval '1 minute' WHERE id = ${bookingId}`.execute(t.database.owner);
-  await sql`UPDATE occupancy SET expires_at = now() - interval '1 minute' WHERE booking_id = ${bookingId} AND released_at IS NULL`.execute(
-    t.database.owner,
-  );
-}
+const confirmed = (stay: Stay, checkIn: string, checkOut: string) => book(t, host.admin, walkInStay(stay, checkIn, checkOut));
 
 const blockOn = (session: Session, unitId: string, body: object) => http(t).post(`/v1/units/${unitId}/blocks`, session, body);
 
@@ -86,7 +62,7 @@ describe('a listing’s availability', () => {
   it('is public once approved: each night’s free units of the type, status, price and restrictions', async () => {
     const stay = await createStay(t, host, { units: 2 });
     const listingId = await approvedListing(t, host, moderator, stay);
-    answered(
+    expectStatus(
       await t.app.inject({
         method: 'PUT',
         url: `/v1/rate-plans/${stay.ratePlanId}/nights`,
@@ -96,7 +72,7 @@ describe('a listing’s availability', () => {
       200,
     );
     await confirmed(stay, day(11), day(13));
-    const lapsing = await held(stay, day(12), day(14));
+    const lapsing = await heldBooking(t, host.admin, stay, day(12), day(14));
 
     const grid = await gridOf(listingId, day(10), day(15));
     expect(grid).toMatchObject({ listingId, unitTypeId: stay.unitTypeId, unitId: null, from: day(10), to: day(15) });
@@ -117,7 +93,7 @@ describe('a listing’s availability', () => {
     expect(grid.nights[3]).toMatchObject({ price: { amount: 12_500, currency: 'EUR' }, minStay: 2, closedToArrival: true });
 
     // An expired hold counts as available at once, before the clean-up job releases it.
-    await lapse(lapsing.id);
+    await lapseHold(t, lapsing.id);
     expect((await gridOf(listingId, day(12), day(13))).nights[0]).toMatchObject({ status: 'available', available: 1 });
 
     await confirmed(stay, day(12), day(13));
@@ -129,7 +105,7 @@ describe('a listing’s availability', () => {
     const [first, second] = stay.unitIds as [string, string];
     const listingId = await approvedListing(t, host, moderator, stay, { unitId: second });
     const onUnit = (unitId: string, checkIn: string, checkOut: string) =>
-      book(t, host.admin, { rentalMode: 'daily', unitTypeId: stay.unitTypeId, unitId, checkIn, checkOut, customer: walkIn() });
+      book(t, host.admin, walkInStay(stay, checkIn, checkOut, { unitId }));
     await onUnit(first, day(20), day(23));
     await onUnit(second, day(21), day(22));
     const grid = await gridOf(listingId, day(20), day(23));
@@ -144,7 +120,7 @@ describe('a listing’s availability', () => {
   it('defaults to 30 nights from today in the property’s time zone, and refuses a backwards or too long range', async () => {
     const stay = await createStay(t, host, { units: 1 });
     const listingId = await approvedListing(t, host, moderator, stay);
-    const grid = answered<ListingAvailabilityReply>(await http(t).get(`/v1/listings/${listingId}/availability`), 200);
+    const grid = expectStatus<ListingAvailabilityReply>(await http(t).get(`/v1/listings/${listingId}/availability`), 200);
     expect(grid).toMatchObject({ from: day(0), to: day(30) });
     expect(grid.nights).toHaveLength(30);
     expect((await gridOf(listingId, day(0), day(366))).nights).toHaveLength(366);
@@ -163,7 +139,7 @@ describe('a listing’s availability', () => {
       title: 'Not yet published',
       rentalModes: ['daily'],
     });
-    const { id } = answered<{ id: string }>(created, 201);
+    const { id } = expectStatus<{ id: string }>(created, 201);
     const url = `/v1/listings/${id}/availability?from=${day(1)}&to=${day(3)}`;
     expect((await http(t).get(url)).json()).toMatchObject({ status: 404, code: 'availability.listing_not_found' });
     expect((await http(t).get(url, rival.admin)).json()).toMatchObject({ status: 404, code: 'availability.listing_not_found' });
@@ -176,8 +152,8 @@ describe('a unit type’s availability', () => {
   it('counts the units available, held, booked and blocked each night; a unit out of order is blocked', async () => {
     const stay = await createStay(t, host, { units: 3 });
     await confirmed(stay, day(5), day(7));
-    await held(stay, day(6), day(7));
-    answered(
+    await heldBooking(t, host.admin, stay, day(6), day(7));
+    expectStatus(
       await http(t).post(`/v1/units/${stay.unitIds[2]}/operational-status`, host.admin, { status: 'out_of_order', note: 'Leaking pipe' }),
       200,
     );
@@ -210,7 +186,7 @@ describe('blocks', () => {
     const listingId = await approvedListing(t, host, moderator, stay);
     const [unitId] = stay.unitIds as [string];
     const created = await blockOn(maintenance, unitId, { from: day(3), to: day(5), reason: 'maintenance', note: 'Repaint' });
-    const block = answered<Block>(created, 201);
+    const block = expectStatus<Block>(created, 201);
     expect(block).toMatchObject({
       unitId,
       from: day(3),
@@ -227,17 +203,11 @@ describe('blocks', () => {
       'available',
     ]);
 
-    const listed = answered<{ data: Block[]; total: number }>(await http(t).get(`/v1/units/${unitId}/blocks`, viewer), 200);
+    const listed = expectStatus<{ data: Block[]; total: number }>(await http(t).get(`/v1/units/${unitId}/blocks`, viewer), 200);
     expect(listed).toMatchObject({ total: 1, data: [{ id: block.id }] });
 
     // The nights are the block's: a booking, and another block, are refused.
-    const taken = await http(t).post('/v1/bookings', host.admin, {
-      rentalMode: 'daily',
-      unitTypeId: stay.unitTypeId,
-      checkIn: day(4),
-      checkOut: day(6),
-      customer: walkIn(),
-    });
+    const taken = await http(t).post('/v1/bookings', host.admin, walkInStay(stay, day(4), day(6)));
     expect(taken.json()).toMatchObject({ status: 409, code: 'booking.dates_unavailable' });
     const overlapping = await blockOn(host.admin, unitId, { from: day(4), to: day(8), reason: 'owner_use' });
     expect(overlapping.json()).toMatchObject({ status: 409, code: 'availability.unit_unavailable' });
@@ -245,9 +215,9 @@ describe('blocks', () => {
     expect((await remove(maintenance, block.id)).statusCode).toBe(204);
     expect((await remove(maintenance, block.id)).json()).toMatchObject({ status: 409, code: 'availability.block_released' });
     expect((await gridOf(listingId, day(3), day(5))).nights.map((night) => night.status)).toEqual(['available', 'available']);
-    const history = answered<{ data: Block[] }>(await http(t).get(`/v1/units/${unitId}/blocks?includeReleased=true`, viewer), 200);
+    const history = expectStatus<{ data: Block[] }>(await http(t).get(`/v1/units/${unitId}/blocks?includeReleased=true`, viewer), 200);
     expect(history.data).toEqual([expect.objectContaining({ id: block.id, releasedAt: expect.any(String) as unknown })]);
-    expect(answered<{ total: number }>(await http(t).get(`/v1/units/${unitId}/blocks`, viewer), 200).total).toBe(0);
+    expect(expectStatus<{ total: number }>(await http(t).get(`/v1/units/${unitId}/blocks`, viewer), 200).total).toBe(0);
 
     const { rows: audit } = await sql<{ action: string }>`
       SELECT action FROM audit_log WHERE entity_type = 'unit_block' AND entity_id = ${block.id} ORDER BY occurred_at, id
@@ -266,10 +236,10 @@ describe('blocks', () => {
     const refused = await blockOn(host.admin, unitId, { from: day(4), to: day(6), reason: 'owner_use' });
     expect(refused.json()).toMatchObject({ status: 409, code: 'availability.unit_unavailable' });
 
-    const lapsing = await held(stay, day(6), day(8));
-    await lapse(lapsing.id);
-    answered(await blockOn(host.admin, unitId, { from: day(7), to: day(9), reason: 'out_of_order' }), 201);
-    const booking = answered<BookingDetail>(await http(t).get(`/v1/bookings/${lapsing.id}`, host.admin), 200);
+    const lapsing = await heldBooking(t, host.admin, stay, day(6), day(8));
+    await lapseHold(t, lapsing.id);
+    expectStatus(await blockOn(host.admin, unitId, { from: day(7), to: day(9), reason: 'out_of_order' }), 201);
+    const booking = expectStatus<BookingDetail>(await http(t).get(`/v1/bookings/${lapsing.id}`, host.admin), 200);
     expect(booking).toMatchObject({ status: 'cancelled', cancellationReason: 'timeout' });
   });
 
@@ -279,7 +249,7 @@ describe('blocks', () => {
     const body = { from: day(40), to: day(41), reason: 'owner_use' };
     expect((await blockOn(viewer, unitId, body)).json()).toMatchObject({ status: 403, code: 'access.denied' });
     expect((await blockOn(rival.admin, unitId, body)).json()).toMatchObject({ status: 404, code: 'availability.unit_not_found' });
-    const block = answered<Block>(await blockOn(maintenance, unitId, body), 201);
+    const block = expectStatus<Block>(await blockOn(maintenance, unitId, body), 201);
     expect((await remove(viewer, block.id)).json()).toMatchObject({ status: 403, code: 'access.denied' });
     expect((await remove(rival.admin, block.id)).json()).toMatchObject({ status: 404, code: 'availability.block_not_found' });
     expect((await http(t).get(`/v1/units/${unitId}/blocks`, rival.admin)).json()).toMatchObject({ status: 404 });

@@ -2,30 +2,19 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../../../test/helpers/app.ts';
-import {
-  activeOccupancyOf,
-  bookingsTestApp,
-  createStay,
-  day,
-  expectStatus,
-  http,
-  newOrganization,
-  type Session,
-  walkIn,
-} from './test-support.ts';
+import { activeOccupancyOf, createStay, day, expectStatus, type Host, hostedBookingsApp, http, walkIn } from './test-support.ts';
 
 /**
  * Many requests for one unit at the same moment, over HTTP: PostgreSQL's exclusion constraint
  * decides, so exactly the bookings that fit succeed and every other one answers 409.
  */
 let t: TestApp;
-let host: { orgId: string; admin: Session };
+let host: Host;
 let customerId: string;
 
 beforeAll(async () => {
   // Requests waiting on one another's rows each hold a connection: a pool of 50 keeps the queue short.
-  t = await bookingsTestApp({}, { poolMax: 50 });
-  host = await newOrganization(t, 'busy');
+  ({ t, host } = await hostedBookingsApp('busy', {}, { poolMax: 50 }));
   customerId = expectStatus<{ id: string }>(await http(t).post('/v1/customers', host.admin, walkIn()), 201).id;
 });
 afterAll(() => t.close());

@@ -22,7 +22,7 @@ import {
 import { OccupancyConflict, occupyFirstFree } from './occupancy.ts';
 import { newReference } from './reference.ts';
 import type { BookingDetail, CreateBookingBody, Guarantee } from './schemas.ts';
-import { checkGuests, checkMode, checkNotPast, invalid, priceStay, resolveTarget, type StayTarget, stayDatesOf } from './stays.ts';
+import { checkNewStay, invalid, priceNewStay, resolveTarget, type StayTarget } from './stays.ts';
 import { type BookingRow, bookingById, insertBooking } from './store.ts';
 
 export interface CreateBookingInput {
@@ -56,22 +56,10 @@ export async function createBooking(tx: Tx, input: CreateBookingInput): Promise<
     const set = staffOnlyFields.filter((field) => field in body && (body as Record<string, unknown>)[field] !== undefined);
     if (set.length > 0) throw bookingErrors.raise('staff_only', `Only staff of the organization set ${set.join(', ')}`);
   }
-  checkMode(target.terms, body.rentalMode);
-  checkGuests(target.unitType, body);
-  const dates = stayDatesOf(body, target.terms);
-  checkNotPast(dates.checkIn, target.property, now);
+  const dates = checkNewStay(target, body, now);
   const unitIds = await candidateUnits(tx, target, body.unitId);
 
-  const quote = await priceStay(tx, {
-    rentalMode: body.rentalMode,
-    dates,
-    unitTypeId: target.unitType.id,
-    ...(body.rentalMode === 'daily' && body.ratePlanId !== undefined ? { ratePlanId: body.ratePlanId } : {}),
-    propertyId: target.property.id,
-    terms: target.terms,
-    adults: body.adults,
-    children: body.children,
-  });
+  const quote = await priceNewStay(tx, target, body, dates);
   const policy = await cancellationPolicySnapshot(
     tx,
     target.terms?.cancellation ?? (body.rentalMode === 'daily' ? body.cancellation : undefined) ?? { preset: 'moderate' },

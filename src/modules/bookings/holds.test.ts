@@ -8,47 +8,28 @@ import {
   activeOccupancyOf,
   auditActionsOf,
   book,
-  bookingsTestApp,
   createStay,
   day,
   eventTypesOf,
   expectStatus,
+  heldBooking,
+  type Host,
+  hostedBookingsApp,
   http,
+  lapseHold,
   newOrganization,
   type Session,
-  type Stay,
-  walkIn,
+  walkInStay,
 } from './test-support.ts';
 
 /** Holds: an approved booking waiting for its online payment holds its unit until its hold expires. */
 let t: TestApp;
-let host: { orgId: string; admin: Session };
+let host: Host;
 
 beforeAll(async () => {
-  t = await bookingsTestApp();
-  host = await newOrganization(t, 'holding');
+  ({ t, host } = await hostedBookingsApp('holding'));
 });
 afterAll(() => t.close());
-
-/** Staff take a booking to be paid online: approved, holding its unit for the payment. */
-function heldBooking(session: Session, stay: Stay, checkIn: string, checkOut: string): Promise<BookingDetail> {
-  return book(t, session, {
-    rentalMode: 'daily',
-    unitTypeId: stay.unitTypeId,
-    checkIn,
-    checkOut,
-    guarantee: 'online_payment',
-    customer: walkIn(),
-  });
-}
-
-/** The clock moves past the hold: its expiry is set a minute ago. */
-async function lapse(bookingId: string): Promise<void> {
-  await sql`UPDATE booking SET hold_expires_at = now() - interval '1 minute' WHERE id = ${bookingId}`.execute(t.database.owner);
-  await sql`UPDATE occupancy SET expires_at = now() - interval '1 minute' WHERE booking_id = ${bookingId} AND released_at IS NULL`.execute(
-    t.database.owner,
-  );
-}
 
 const read = async (session: Session, bookingId: string) =>
   expectStatus<BookingDetail>(await http(t).get(`/v1/bookings/${bookingId}`, session), 200);
@@ -56,32 +37,20 @@ const read = async (session: Session, bookingId: string) =>
 describe('holds', () => {
   it('an approved booking paid online holds its unit, for BOOKING_HOLD_MINUTES', async () => {
     const stay = await createStay(t, host, { units: 1 });
-    const held = await heldBooking(host.admin, stay, day(3), day(5));
+    const held = await heldBooking(t, host.admin, stay, day(3), day(5));
     expect(held).toMatchObject({ status: 'approved', guarantee: 'online_payment' });
     expect(await activeOccupancyOf(t, stay.unitIds)).toEqual([
       { unitId: stay.unitIds[0], bookingId: held.id, kind: 'hold', from: day(3), to: day(5) },
     ]);
-    const taken = await http(t).post('/v1/bookings', host.admin, {
-      rentalMode: 'daily',
-      unitTypeId: stay.unitTypeId,
-      checkIn: day(4),
-      checkOut: day(6),
-      customer: walkIn(),
-    });
+    const taken = await http(t).post('/v1/bookings', host.admin, walkInStay(stay, day(4), day(6)));
     expect(taken.json()).toMatchObject({ status: 409, code: 'booking.dates_unavailable' });
   });
 
   it('an expired hold never blocks: the next booking takes the nights and the held booking ends cancelled (timeout)', async () => {
     const stay = await createStay(t, host, { units: 1 });
-    const held = await heldBooking(host.admin, stay, day(3), day(5));
-    await lapse(held.id);
-    const next = await book(t, host.admin, {
-      rentalMode: 'daily',
-      unitTypeId: stay.unitTypeId,
-      checkIn: day(4),
-      checkOut: day(6),
-      customer: walkIn(),
-    });
+    const held = await heldBooking(t, host.admin, stay, day(3), day(5));
+    await lapseHold(t, held.id);
+    const next = await book(t, host.admin, walkInStay(stay, day(4), day(6)));
     expect(next.status).toBe('confirmed');
     const expired = await read(host.admin, held.id);
     expect(expired).toMatchObject({ status: 'cancelled', cancellationReason: 'timeout', holdExpiresAt: null });
@@ -101,8 +70,8 @@ describe('holds', () => {
 
   it('a lapsed hold nobody took is still confirmed by its payment (or staff)', async () => {
     const stay = await createStay(t, host, { units: 1 });
-    const held = await heldBooking(host.admin, stay, day(8), day(9));
-    await lapse(held.id);
+    const held = await heldBooking(t, host.admin, stay, day(8), day(9));
+    await lapseHold(t, held.id);
     const confirmed = expectStatus<BookingDetail>(await http(t).post(`/v1/bookings/${held.id}/confirm`, host.admin), 200);
     expect(confirmed).toMatchObject({ status: 'confirmed', holdExpiresAt: null });
     expect(await activeOccupancyOf(t, stay.unitIds)).toEqual([
@@ -114,11 +83,11 @@ describe('holds', () => {
     const other = await newOrganization(t, 'elsewhere');
     const stay = await createStay(t, host, { units: 2 });
     const elsewhere = await createStay(t, other, { units: 1 });
-    const lapsed = await heldBooking(host.admin, stay, day(3), day(4));
-    const live = await heldBooking(host.admin, stay, day(3), day(4));
-    const lapsedElsewhere = await heldBooking(other.admin, elsewhere, day(3), day(4));
-    await lapse(lapsed.id);
-    await lapse(lapsedElsewhere.id);
+    const lapsed = await heldBooking(t, host.admin, stay, day(3), day(4));
+    const live = await heldBooking(t, host.admin, stay, day(3), day(4));
+    const lapsedElsewhere = await heldBooking(t, other.admin, elsewhere, day(3), day(4));
+    await lapseHold(t, lapsed.id);
+    await lapseHold(t, lapsedElsewhere.id);
 
     const { cancelled, organizations } = await expireHolds(t.database.db);
     expect(organizations).toBe(2);

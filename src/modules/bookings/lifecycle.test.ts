@@ -8,13 +8,14 @@ import {
   approvedListing,
   auditActionsOf,
   book,
-  bookingsTestApp,
   createStay,
   day,
   eventTypesOf,
   expectStatus,
-  http,
+  type Host,
+  hostedBookingsApp,
   type Http,
+  http,
   newOrganization,
   newUser,
   platformAdmin,
@@ -22,17 +23,17 @@ import {
   type Stay,
   switchTo,
   walkIn,
+  walkInStay,
 } from './test-support.ts';
 
 let t: TestApp;
 let api: Http;
-let host: { orgId: string; admin: Session };
+let host: Host;
 let moderator: Session;
 
 beforeAll(async () => {
-  t = await bookingsTestApp();
+  ({ t, host } = await hostedBookingsApp('harbour'));
   api = http(t);
-  host = await newOrganization(t, 'harbour');
   moderator = await platformAdmin(t);
 });
 afterAll(() => t.close());
@@ -121,13 +122,7 @@ describe('a daily stay booked at the front desk', () => {
 
   it('an early check-out after the first night shortens the occupancy to end today', async () => {
     const stay = await createStay(t, host, { units: 1 });
-    const booking = await book(t, host.admin, {
-      rentalMode: 'daily',
-      unitTypeId: stay.unitTypeId,
-      checkIn: day(0),
-      checkOut: day(4),
-      customer: walkIn(),
-    });
+    const booking = await book(t, host.admin, walkInStay(stay, day(0), day(4)));
     await step(booking, 'check-in', host.admin);
     // The guest arrived yesterday: move the stay one day back, as if checked in then.
     await sql`UPDATE booking SET check_in = ${day(-1)}::date WHERE id = ${booking.id}`.execute(t.database.owner);
@@ -139,7 +134,7 @@ describe('a daily stay booked at the front desk', () => {
       { unitId: stay.unitIds[0], bookingId: booking.id, kind: 'booking', from: day(-1), to: day(0) },
     ]);
     // Tonight is free again.
-    await book(t, host.admin, { rentalMode: 'daily', unitTypeId: stay.unitTypeId, checkIn: day(0), checkOut: day(1), customer: walkIn() });
+    await book(t, host.admin, walkInStay(stay, day(0), day(1)));
   });
 
   it('assigns the next free unit of the type, and refuses with 409 when none is left', async () => {
@@ -155,25 +150,11 @@ describe('a daily stay booked at the front desk', () => {
 
   it('refuses a stay in the past (the property’s today), too many guests, and a blacklisted customer', async () => {
     const stay = await createStay(t, host);
-    const past = await api.post('/v1/bookings', host.admin, {
-      rentalMode: 'daily',
-      unitTypeId: stay.unitTypeId,
-      checkIn: day(-1),
-      checkOut: day(1),
-      customer: walkIn(),
-    });
+    const past = await api.post('/v1/bookings', host.admin, walkInStay(stay, day(-1), day(1)));
     expect(past.statusCode).toBe(422);
     expect(past.json()).toMatchObject({ code: 'booking.date_in_past' });
 
-    const crowded = await api.post('/v1/bookings', host.admin, {
-      rentalMode: 'daily',
-      unitTypeId: stay.unitTypeId,
-      checkIn: day(1),
-      checkOut: day(2),
-      adults: 2,
-      children: 1,
-      customer: walkIn(),
-    });
+    const crowded = await api.post('/v1/bookings', host.admin, walkInStay(stay, day(1), day(2), { adults: 2, children: 1 }));
     expect(crowded.json()).toMatchObject({ status: 422, code: 'booking.too_many_guests' });
 
     const banned = await customer(host.admin);
@@ -191,7 +172,7 @@ describe('a daily stay booked at the front desk', () => {
 
   it('leaves no customer behind when the booking of a walk-in fails', async () => {
     const stay = await createStay(t, host, { units: 1 });
-    await book(t, host.admin, { rentalMode: 'daily', unitTypeId: stay.unitTypeId, checkIn: day(3), checkOut: day(5), customer: walkIn() });
+    await book(t, host.admin, walkInStay(stay, day(3), day(5)));
     const guest = walkIn('Rui');
     const failed = await api.post('/v1/bookings', host.admin, {
       rentalMode: 'daily',
@@ -209,25 +190,13 @@ describe('a daily stay booked at the front desk', () => {
 
   it('checks in only from the check-in date and into a unit in service; a no-show frees the unit', async () => {
     const stay = await createStay(t, host, { units: 1 });
-    const later = await book(t, host.admin, {
-      rentalMode: 'daily',
-      unitTypeId: stay.unitTypeId,
-      checkIn: day(3),
-      checkOut: day(4),
-      customer: walkIn(),
-    });
+    const later = await book(t, host.admin, walkInStay(stay, day(3), day(4)));
     const early = await act(later, 'check-in', host.admin);
     expect(early.json()).toMatchObject({ status: 409, code: 'booking.check_in_not_open' });
     const tooEarly = await act(later, 'no-show', host.admin);
     expect(tooEarly.json()).toMatchObject({ status: 409, code: 'booking.no_show_too_early' });
 
-    const today = await book(t, host.admin, {
-      rentalMode: 'daily',
-      unitTypeId: stay.unitTypeId,
-      checkIn: day(0),
-      checkOut: day(1),
-      customer: walkIn(),
-    });
+    const today = await book(t, host.admin, walkInStay(stay, day(0), day(1)));
     expectStatus(
       await api.post(`/v1/units/${stay.unitIds[0]}/operational-status`, host.admin, { status: 'out_of_order', note: 'Leak' }),
       200,
@@ -246,13 +215,7 @@ describe('a daily stay booked at the front desk', () => {
 describe('illegal transitions', () => {
   it('answer 409 booking.illegal_transition naming both statuses, and change nothing', async () => {
     const stay = await createStay(t, host);
-    const booking = await book(t, host.admin, {
-      rentalMode: 'daily',
-      unitTypeId: stay.unitTypeId,
-      checkIn: day(8),
-      checkOut: day(9),
-      customer: walkIn(),
-    });
+    const booking = await book(t, host.admin, walkInStay(stay, day(8), day(9)));
     for (const [path, target] of [
       ['approve', 'approved'],
       ['decline', 'declined'],
@@ -526,20 +489,8 @@ describe('cancellation under the policy the booking was sold with', () => {
 describe('changing a booking', () => {
   it('changes dates (priced again, checked against the unit), refuses stale versions and taken nights', async () => {
     const stay = await createStay(t, host, { units: 1 });
-    const booking = await book(t, host.admin, {
-      rentalMode: 'daily',
-      unitTypeId: stay.unitTypeId,
-      checkIn: day(20),
-      checkOut: day(22),
-      customer: walkIn(),
-    });
-    const other = await book(t, host.admin, {
-      rentalMode: 'daily',
-      unitTypeId: stay.unitTypeId,
-      checkIn: day(25),
-      checkOut: day(27),
-      customer: walkIn(),
-    });
+    const booking = await book(t, host.admin, walkInStay(stay, day(20), day(22)));
+    const other = await book(t, host.admin, walkInStay(stay, day(25), day(27)));
 
     const longer = expectStatus<BookingDetail>(
       await api.patch(`/v1/bookings/${booking.id}`, host.admin, { checkOut: day(23), version: booking.version }),
@@ -587,13 +538,7 @@ describe('changing a booking', () => {
       }),
       201,
     );
-    const booking = await book(t, host.admin, {
-      rentalMode: 'daily',
-      unitTypeId: stay.unitTypeId,
-      checkIn: day(12),
-      checkOut: day(14),
-      customer: walkIn(),
-    });
+    const booking = await book(t, host.admin, walkInStay(stay, day(12), day(14)));
     expect(booking.unitId).toBe(stay.unitIds[0]);
 
     const sameType = expectStatus<BookingDetail>(
@@ -693,7 +638,7 @@ describe('reading bookings', () => {
 
   it('an idempotent POST /v1/bookings books once', async () => {
     const stay = await createStay(t, host, { units: 2 });
-    const body = { rentalMode: 'daily', unitTypeId: stay.unitTypeId, checkIn: day(70), checkOut: day(71), customer: walkIn() };
+    const body = walkInStay(stay, day(70), day(71));
     const send = (key: string) =>
       t.app.inject({
         method: 'POST',

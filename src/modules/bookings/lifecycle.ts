@@ -79,54 +79,51 @@ const auditActions: Record<BookingAction, AuditAction> = {
   no_show: 'NO_SHOW',
 };
 
-/** The booking as its audit entries show it: what people change, not the whole price breakdown. */
+/** The fields of a booking the outbox events about it carry, besides its id (`bookingId`). */
+const publishedFields = [
+  'reference',
+  'status',
+  'rentalMode',
+  'listingId',
+  'propertyId',
+  'unitTypeId',
+  'unitId',
+  'customerId',
+  'checkIn',
+  'checkOut',
+  'guarantee',
+  'currency',
+  'totalAmount',
+] as const satisfies readonly (keyof BookingSummary)[];
+
+/** The fields of a booking its audit entries show: what people change, not the whole price breakdown. */
+const auditedFields = [
+  ...publishedFields,
+  'ratePlanId',
+  'months',
+  'leaseTermMonths',
+  'adults',
+  'children',
+  'holdExpiresAt',
+  'cancellationReason',
+  'refundAmount',
+  'notes',
+  'version',
+] as const satisfies readonly (keyof BookingSummary)[];
+
+function fieldsOf<K extends keyof BookingSummary>(row: BookingRow, fields: readonly K[]): Pick<BookingSummary, K> {
+  const summary = summaryOf(row);
+  return Object.fromEntries(fields.map((field) => [field, summary[field]])) as Pick<BookingSummary, K>;
+}
+
+/** The booking as its audit entries show it. */
 function auditView(row: BookingRow): Record<string, unknown> {
-  return {
-    reference: row.reference,
-    status: row.status,
-    rentalMode: row.rentalMode,
-    listingId: row.listingId,
-    propertyId: row.propertyId,
-    unitTypeId: row.unitTypeId,
-    unitId: row.unitId,
-    ratePlanId: row.ratePlanId,
-    customerId: row.customerId,
-    checkIn: row.checkIn,
-    checkOut: row.checkOut,
-    months: row.months,
-    leaseTermMonths: row.leaseTermMonths,
-    adults: row.adults,
-    children: row.children,
-    guarantee: row.guarantee,
-    currency: row.currency,
-    totalAmount: row.totalAmount,
-    holdExpiresAt: row.holdExpiresAt?.toISOString() ?? null,
-    cancellationReason: row.cancellationReason,
-    refundAmount: row.refundAmount,
-    notes: row.notes,
-    version: row.version,
-  };
+  return fieldsOf(row, auditedFields);
 }
 
 /** What the outbox events about a booking carry. */
 function eventData(row: BookingRow, extra: Record<string, unknown>): Record<string, unknown> {
-  return {
-    bookingId: row.id,
-    reference: row.reference,
-    status: row.status,
-    rentalMode: row.rentalMode,
-    listingId: row.listingId,
-    propertyId: row.propertyId,
-    unitTypeId: row.unitTypeId,
-    unitId: row.unitId,
-    customerId: row.customerId,
-    checkIn: row.checkIn,
-    checkOut: row.checkOut,
-    guarantee: row.guarantee,
-    currency: row.currency,
-    totalAmount: row.totalAmount,
-    ...extra,
-  };
+  return { bookingId: row.id, ...fieldsOf(row, publishedFields), ...extra };
 }
 
 /** The booking was made (status pending): its first event. */
@@ -316,6 +313,7 @@ const iso = (value: Date | null) => (value === null ? null : value.toISOString()
 export function summaryOf(row: BookingRow): BookingSummary {
   return {
     id: row.id,
+    organizationId: row.orgId,
     reference: row.reference,
     status: row.status,
     rentalMode: row.rentalMode,

@@ -8,25 +8,23 @@ import type { BookingDetail } from './schemas.ts';
 import {
   auditActionsOf,
   book,
-  bookingsTestApp,
   createStay,
   day,
   eventTypesOf,
   expectStatus,
+  type Host,
+  hostedBookingsApp,
   http,
-  newOrganization,
-  type Session,
   walkIn,
 } from './test-support.ts';
 
 let t: TestApp;
 let relay: EventRelay;
-let host: { orgId: string; admin: Session };
+let host: Host;
 
 beforeAll(async () => {
-  t = await bookingsTestApp();
+  ({ t, host } = await hostedBookingsApp('merging'));
   relay = await startTestRelay(t.database, [moveBookingsOfMergedCustomer]);
-  host = await newOrganization(t, 'merging');
 });
 afterAll(async () => {
   await relay.stop();

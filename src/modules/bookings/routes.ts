@@ -1,21 +1,21 @@
 import type { FastifyRequest } from 'fastify';
-import { callerOfRequest } from '../../platform/audit/change.ts';
+import { type Caller, callerOfRequest } from '../../platform/audit/change.ts';
 import { registerEntityAuditRoute } from '../../platform/audit/routes.ts';
 import type { Tx } from '../../platform/db/database.ts';
+import { withTenant } from '../../platform/db/tenant.ts';
 import { principalOf, requireUser } from '../../platform/http/authentication.ts';
-import { AppError } from '../../platform/http/errors.ts';
 import { sendPage } from '../../platform/http/pagination.ts';
 import type { App } from '../../platform/http/server.ts';
 import { uuidPattern } from '../../platform/ids.ts';
 import type { ModuleDependencies } from '../../platform/module.ts';
-import { accessOf, type ActionOf, requirePermission } from '../organizations/index.ts';
+import { accessOf, type ActionOf, organizationIdsOfUser, permittedAccess, requirePermission } from '../organizations/index.ts';
 import { availabilityRoutes } from './availability-routes.ts';
 import { changeBooking, moveBooking } from './changes.ts';
 import { createBooking } from './create.ts';
 import { bookingErrors } from './errors.ts';
 import type { HoldSettings } from './lifecycle.ts';
 import { quoteStay } from './quotes.ts';
-import { findBookings, getBooking, stayHistory } from './reads.ts';
+import { findBookings, getBooking, seekerBookings, stayHistory } from './reads.ts';
 import {
   BookingDetail,
   BookingListQuery,
@@ -33,7 +33,7 @@ import {
   QuoteBody,
   QuoteReply,
 } from './schemas.ts';
-import { rowScopeOf } from './scope.ts';
+import { type RowScope, rowScopeOf } from './scope.ts';
 import { bookingById } from './store.ts';
 import {
   approveBooking,
@@ -54,17 +54,17 @@ const bookings = { tags: ['bookings'] };
  * The acting organization when the caller may make bookings for anyone there (staff: bookings
  * create with scope `all`); null for everyone else, who books as a marketplace guest.
  */
-async function staffOrganization(request: FastifyRequest): Promise<string | null> {
-  if (!request.principal?.orgId) return null;
-  try {
-    await requirePermission('bookings', 'create')(request);
-  } catch (error) {
-    if (error instanceof AppError) return null;
-    throw error;
-  }
-  const access = accessOf(request);
-  return access.scope === 'all' ? access.orgId : null;
+function staffOrganization(request: FastifyRequest): string | null {
+  const access = permittedAccess(request, 'bookings', 'create');
+  return access?.scope === 'all' ? access.orgId : null;
 }
+
+/** The booking a route acts on and who acts: the path's booking, within the caller's scope. */
+async function actOn(tx: Tx, request: FastifyRequest, bookingId: string): Promise<{ bookingId: string; caller: Caller; scope: RowScope }> {
+  return { bookingId, caller: callerOfRequest(request), scope: await rowScopeOf(tx, accessOf(request)) };
+}
+
+const readBookings = requirePermission('bookings', 'read');
 
 export function bookingsRoutes(app: App, dependencies: ModuleDependencies): void {
   const { config } = dependencies;
@@ -83,7 +83,7 @@ export function bookingsRoutes(app: App, dependencies: ModuleDependencies): void
       },
     },
     async (request) => {
-      const staffOrgId = await staffOrganization(request);
+      const staffOrgId = staffOrganization(request);
       return request.read((tx) => quoteStay(tx, { body: request.body, staffOrgId }));
     },
   );
@@ -100,7 +100,7 @@ export function bookingsRoutes(app: App, dependencies: ModuleDependencies): void
       },
     },
     async (request, reply) => {
-      const staffOrgId = await staffOrganization(request);
+      const staffOrgId = staffOrganization(request);
       const booking = await request.transaction((tx) =>
         createBooking(tx, {
           body: request.body,
@@ -117,20 +117,28 @@ export function bookingsRoutes(app: App, dependencies: ModuleDependencies): void
   app.get(
     '/v1/bookings',
     {
-      preHandler: requirePermission('bookings', 'read'),
+      // A seeker's own bookings span organizations: signing in is enough, acting in none.
+      async preHandler(request) {
+        await (request.query.role === 'seeker' ? requireUser(request) : readBookings(request));
+      },
       schema: {
         ...bookings,
-        summary: "Bookings: the organization's within the caller's reach (role=owner), or the caller's own as a customer (role=seeker)",
+        summary:
+          "Bookings: the organization's within the caller's reach (role=owner), or the caller's own as a customer in every organization, newest first (role=seeker)",
         querystring: BookingListQuery,
         response: { 200: BookingPage },
       },
     },
     async (request, reply) => {
-      const access = accessOf(request);
-      const { data, total } = await request.read(async (tx) =>
-        findBookings(tx, { query: request.query, scope: await rowScopeOf(tx, access), userId: access.userId }),
-      );
-      return sendPage(request, reply, request.query, data, total);
+      const { query } = request;
+      const { data, total } = await request.read(async (tx) => {
+        if (query.role !== 'seeker') return findBookings(tx, { query, scope: await rowScopeOf(tx, accessOf(request)) });
+        const { userId } = principalOf(request);
+        const page = await seekerBookings(tx, { query, userId, organizationIds: await organizationIdsOfUser(tx, userId) });
+        await withTenant(tx, request.tenantId);
+        return page;
+      });
+      return sendPage(request, reply, query, data, total);
     },
   );
 
@@ -162,14 +170,7 @@ export function bookingsRoutes(app: App, dependencies: ModuleDependencies): void
       },
     },
     async (request) =>
-      request.transaction(async (tx) =>
-        changeBooking(tx, {
-          bookingId: request.params.bookingId,
-          body: request.body,
-          caller: callerOfRequest(request),
-          scope: await rowScopeOf(tx, accessOf(request)),
-        }),
-      ),
+      request.transaction(async (tx) => changeBooking(tx, { ...(await actOn(tx, request, request.params.bookingId)), body: request.body })),
   );
 
   app.post(
@@ -185,14 +186,7 @@ export function bookingsRoutes(app: App, dependencies: ModuleDependencies): void
       },
     },
     async (request) =>
-      request.transaction(async (tx) =>
-        moveBooking(tx, {
-          bookingId: request.params.bookingId,
-          body: request.body,
-          caller: callerOfRequest(request),
-          scope: await rowScopeOf(tx, accessOf(request)),
-        }),
-      ),
+      request.transaction(async (tx) => moveBooking(tx, { ...(await actOn(tx, request, request.params.bookingId)), body: request.body })),
   );
 
   /** A transition endpoint: its permission, one transaction, the booking within the caller's scope. */
@@ -209,39 +203,15 @@ export function bookingsRoutes(app: App, dependencies: ModuleDependencies): void
         schema: { ...bookings, summary, params: BookingParams, body: NoteBody, response: { 200: BookingDetail } },
       },
       async (request) =>
-        request.transaction(async (tx) =>
-          run(tx, {
-            bookingId: request.params.bookingId,
-            caller: callerOfRequest(request),
-            scope: await rowScopeOf(tx, accessOf(request)),
-            note: request.body?.note,
-          }),
-        ),
+        request.transaction(async (tx) => run(tx, { ...(await actOn(tx, request, request.params.bookingId)), note: request.body?.note })),
     );
   }
 
-  app.post(
-    '/v1/bookings/:bookingId/approve',
-    {
-      preHandler: requirePermission('bookings', 'approve'),
-      schema: {
-        ...bookings,
-        summary: 'Approve a request: confirmed at once when paid at the property, else held for the payment',
-        params: BookingParams,
-        body: NoteBody,
-        response: { 200: BookingDetail },
-      },
-    },
-    async (request) =>
-      request.transaction(async (tx) =>
-        approveBooking(tx, {
-          bookingId: request.params.bookingId,
-          caller: callerOfRequest(request),
-          scope: await rowScopeOf(tx, accessOf(request)),
-          note: request.body?.note,
-          settings,
-        }),
-      ),
+  transition(
+    'approve',
+    'approve',
+    'Approve a request: confirmed at once when paid at the property, else held for the payment',
+    (tx, input) => approveBooking(tx, { ...input, settings }),
   );
 
   app.post(
@@ -258,12 +228,7 @@ export function bookingsRoutes(app: App, dependencies: ModuleDependencies): void
     },
     async (request) =>
       request.transaction(async (tx) =>
-        declineBooking(tx, {
-          bookingId: request.params.bookingId,
-          caller: callerOfRequest(request),
-          scope: await rowScopeOf(tx, accessOf(request)),
-          reason: request.body?.reason,
-        }),
+        declineBooking(tx, { ...(await actOn(tx, request, request.params.bookingId)), reason: request.body?.reason }),
       ),
   );
 
@@ -289,9 +254,7 @@ export function bookingsRoutes(app: App, dependencies: ModuleDependencies): void
       }
       return request.transaction(async (tx) =>
         cancelBooking(tx, {
-          bookingId: request.params.bookingId,
-          caller: callerOfRequest(request),
-          scope: await rowScopeOf(tx, accessOf(request)),
+          ...(await actOn(tx, request, request.params.bookingId)),
           note: request.body?.note,
           reason: byCustomer ? 'customer_request' : (asked ?? 'staff'),
           byCustomer,

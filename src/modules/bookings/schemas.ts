@@ -186,6 +186,8 @@ const Instant = z.iso.datetime();
 
 export const BookingSummary = z.object({
   id: z.uuid(),
+  /** The organization the booking was made in (the listing's). */
+  organizationId: z.uuid(),
   reference: z.string(),
   status: BookingStatusSchema,
   rentalMode: RentalModeSchema,

@@ -18,11 +18,11 @@ import {
   activeOccupancyOf,
   approvedListing,
   book,
-  bookingsTestApp,
   createStay,
   day,
+  type Host,
+  hostedBookingsApp,
   http,
-  newOrganization,
   newUser,
   platformAdmin,
   type Session,
@@ -54,14 +54,13 @@ describe('the transition table', () => {
  * once confirmed, nothing once it ended), and a terminal status never changes again.
  */
 let t: TestApp;
-let host: { orgId: string; admin: Session };
+let host: Host;
 let seeker: Session;
 let stay: Stay;
 let listingId: string;
 
 beforeAll(async () => {
-  t = await bookingsTestApp();
-  host = await newOrganization(t, 'machine');
+  ({ t, host } = await hostedBookingsApp('machine'));
   stay = await createStay(t, host, { units: 2 });
   listingId = await approvedListing(t, host, await platformAdmin(t), stay, { autoAccept: { daily: false } });
   seeker = await newUser(t.app, 'guest');

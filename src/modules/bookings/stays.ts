@@ -157,6 +157,32 @@ export function stayDatesOf(request: StayRequest, terms: ListingTerms | undefine
   return { checkIn, termMonths };
 }
 
+/**
+ * Checks a new stay against what is rented — the rental mode offered, the guests, the length, a
+ * start not before today at the property — and returns its dates.
+ */
+export function checkNewStay(target: StayTarget, request: StayRequest, now: Date): StayDates {
+  checkMode(target.terms, request.rentalMode);
+  checkGuests(target.unitType, request);
+  const dates = stayDatesOf(request, target.terms);
+  checkNotPast(dates.checkIn, target.property, now);
+  return dates;
+}
+
+/** Prices a new stay of the target: a daily stay by the rate plan the request names, else the unit type's default. */
+export function priceNewStay(tx: Tx, target: StayTarget, request: StayRequest, dates: StayDates): Promise<Quote> {
+  return priceStay(tx, {
+    rentalMode: request.rentalMode,
+    dates,
+    unitTypeId: target.unitType.id,
+    ...(request.rentalMode === 'daily' && request.ratePlanId !== undefined ? { ratePlanId: request.ratePlanId } : {}),
+    propertyId: target.property.id,
+    terms: target.terms,
+    adults: request.adults,
+    children: request.children,
+  });
+}
+
 /** Prices the stay with the pricing module: nights by the unit type's plan, months and leases by the listing's terms. */
 export async function priceStay(
   tx: Tx,

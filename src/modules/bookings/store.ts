@@ -1,5 +1,6 @@
 import { type Insertable, type Selectable, sql, type Updateable } from 'kysely';
 import type { Queryable, Tx } from '../../platform/db/database.ts';
+import { countRows } from '../../platform/db/queries.ts';
 import type { Booking, BookingEvent } from '../../platform/db/schema.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import type { BookingStatus } from './state-machine.ts';
@@ -87,13 +88,9 @@ export interface BookingFilter {
   customerIds?: string[];
 }
 
-/** A page of bookings, the next arrivals last: by check-in descending, then newest first. */
-export async function listBookings(
-  db: Queryable,
-  filter: BookingFilter,
-  page: { limit: number; offset: number },
-): Promise<{ data: BookingRow[]; total: number }> {
-  if (filter.propertyIds?.length === 0 || filter.customerIds?.length === 0) return { data: [], total: 0 };
+/** The bookings of the acting organization that pass the filter; null when the caller's scope reaches none. */
+function filteredBookings(db: Queryable, filter: BookingFilter) {
+  if (filter.propertyIds?.length === 0 || filter.customerIds?.length === 0) return null;
   let query = db.selectFrom('booking');
   if (filter.status !== undefined) query = query.where('status', '=', filter.status);
   if (filter.propertyId !== undefined) query = query.where('propertyId', '=', filter.propertyId);
@@ -102,6 +99,17 @@ export async function listBookings(
   if (filter.to !== undefined) query = query.where('checkIn', '<', filter.to);
   if (filter.propertyIds !== undefined) query = query.where('propertyId', 'in', filter.propertyIds);
   if (filter.customerIds !== undefined) query = query.where('customerId', 'in', filter.customerIds);
+  return query;
+}
+
+/** A page of bookings, the next arrivals last: by check-in descending, then newest first. */
+export async function listBookings(
+  db: Queryable,
+  filter: BookingFilter,
+  page: { limit: number; offset: number },
+): Promise<{ data: BookingRow[]; total: number }> {
+  const query = filteredBookings(db, filter);
+  if (!query) return { data: [], total: 0 };
   const rows = await query
     .selectAll()
     .orderBy('checkIn', 'desc')
@@ -110,8 +118,15 @@ export async function listBookings(
     .limit(page.limit)
     .offset(page.offset)
     .execute();
-  const counted = await query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-  return { data: rows as BookingRow[], total: counted.total };
+  return { data: rows as BookingRow[], total: await countRows(query) };
+}
+
+/** The first `limit` bookings that pass the filter, newest first (by creation, then id), and how many pass it. */
+export async function newestBookings(db: Queryable, filter: BookingFilter, limit: number): Promise<{ data: BookingRow[]; total: number }> {
+  const query = filteredBookings(db, filter);
+  if (!query) return { data: [], total: 0 };
+  const rows = await query.selectAll().orderBy('createdAt', 'desc').orderBy('id', 'desc').limit(limit).execute();
+  return { data: rows as BookingRow[], total: await countRows(query) };
 }
 
 /** Bookings of the acting organization still pending or approved whose hold has expired by `now`. */

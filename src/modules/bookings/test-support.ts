@@ -45,6 +45,22 @@ export async function bookingsTestApp(config: Record<string, string> = {}, optio
   };
 }
 
+/** An organization and its admin, acting in it. */
+export interface Host {
+  orgId: string;
+  admin: Session;
+}
+
+/** A test file's application (as `bookingsTestApp` makes it) and the organization whose stays it books; close `t` after the tests. */
+export async function hostedBookingsApp(
+  label: string,
+  config: Record<string, string> = {},
+  options: { poolMax?: number } = {},
+): Promise<{ t: TestApp; host: Host }> {
+  const t = await bookingsTestApp(config, options);
+  return { t, host: await newOrganization(t, label) };
+}
+
 export const timeZone = 'Europe/Lisbon';
 
 /** A date `days` from today at the fixtures' property (Lisbon). */
@@ -84,7 +100,7 @@ export async function switchTo(t: TestApp, session: Session, orgId: string): Pro
 }
 
 /** A new organization and its admin, acting in it. */
-export async function newOrganization(t: TestApp, label = 'host'): Promise<{ orgId: string; admin: Session }> {
+export async function newOrganization(t: TestApp, label = 'host'): Promise<Host> {
   const admin = await newUser(t.app, label);
   const created = await http(t).post('/v1/organizations', admin, { name: `${label} rentals` });
   const { id } = expectStatus<{ id: string }>(created, 201);
@@ -119,7 +135,7 @@ export interface Stay extends InventoryFixture {
  */
 export async function createStay(
   t: TestApp,
-  host: { orgId: string; admin: Session },
+  host: Host,
   options: { units?: number; basePrice?: number; cleaningFee?: number; maxOccupancy?: number; ownerUserId?: string } = {},
 ): Promise<Stay> {
   const inventory = await createInventoryFixture(t.database.db, host.orgId, {
@@ -169,6 +185,24 @@ export async function book(t: TestApp, session: Session, body: object): Promise<
 
 export function walkIn(label = 'Ines'): { firstName: string; lastName: string; email: string } {
   return { firstName: label, lastName: 'Walker', email: uniqueEmail(label.toLowerCase()) };
+}
+
+/** A daily stay of the unit type for a new walk-in guest, as staff ask for it (with any other fields of the request). */
+export function walkInStay(stay: Pick<Stay, 'unitTypeId'>, checkIn: string, checkOut: string, fields: Record<string, unknown> = {}) {
+  return { rentalMode: 'daily', unitTypeId: stay.unitTypeId, checkIn, checkOut, customer: walkIn(), ...fields };
+}
+
+/** Staff take a walk-in's stay to be paid online: approved, holding a unit until the payment or the hold's expiry. */
+export function heldBooking(t: TestApp, session: Session, stay: Stay, checkIn: string, checkOut: string): Promise<BookingDetail> {
+  return book(t, session, walkInStay(stay, checkIn, checkOut, { guarantee: 'online_payment' }));
+}
+
+/** The clock moves past the booking's hold, without the clean-up job having run: it expired a minute ago. */
+export async function lapseHold(t: TestApp, bookingId: string): Promise<void> {
+  await sql`UPDATE booking SET hold_expires_at = now() - interval '1 minute' WHERE id = ${bookingId}`.execute(t.database.owner);
+  await sql`UPDATE occupancy SET expires_at = now() - interval '1 minute' WHERE booking_id = ${bookingId} AND released_at IS NULL`.execute(
+    t.database.owner,
+  );
 }
 
 export interface AuditRow {

@@ -8,6 +8,7 @@ import { uuidv7 } from '../../platform/ids.ts';
 import { identityModule } from '../identity/index.ts';
 import { organizationsModule } from '../organizations/index.ts';
 import { createCustomer, customerFacts, customerForUser, customerIdsOfUser, customersModule } from './index.ts';
+import type { CreatedCustomerReply, CustomerReply } from './schemas.ts';
 
 let t: TestApp;
 
@@ -22,20 +23,6 @@ afterAll(() => t.close());
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 const call = (method: Method, url: string, session: Session, payload?: object) =>
   t.app.inject({ method, url, headers: bearer(session.accessToken), ...(payload ? { payload } : {}) });
-
-interface Customer {
-  id: string;
-  userId: string | null;
-  firstName: string;
-  lastName: string;
-  email: string | null;
-  phone: string | null;
-  nationality: string | null;
-  notes: string | null;
-  blacklisted: boolean;
-  blacklistReason: string | null;
-  mergedIntoId: string | null;
-}
 
 /** A new organization whose creator (its admin) acts in it. */
 async function organization(label: string): Promise<{ id: string; admin: Session }> {
@@ -58,7 +45,7 @@ async function member(org: { id: string; admin: Session }, label: string, role: 
   return actIn(user, org.id);
 }
 
-async function create(session: Session, body: object): Promise<Customer & { possibleDuplicates: string[] }> {
+async function create(session: Session, body: object): Promise<CreatedCustomerReply> {
   const reply = await call('POST', '/v1/customers', session, body);
   if (reply.statusCode !== 201) throw new Error(reply.body);
   return reply.json();
@@ -145,7 +132,7 @@ describe('searching customers', () => {
     const search = async (query: string) => {
       const reply = await call('GET', `/v1/customers?${query}`, org.admin);
       expect(reply.statusCode, reply.body).toBe(200);
-      return reply.json<{ data: Customer[]; total: number }>();
+      return reply.json<{ data: CustomerReply[]; total: number }>();
     };
     const ids = async (query: string) => (await search(query)).data.map((customer) => customer.id);
 
@@ -222,7 +209,9 @@ describe('merging duplicates', () => {
     expect(retired.json()).toMatchObject({ id: duplicate.id, mergedIntoId: kept.id, mergedAt: anyString });
 
     // Merged records are hidden from searches unless asked for.
-    expect((await call('GET', '/v1/customers?q=neves', org.admin)).json<{ data: Customer[] }>().data.map((c) => c.id)).toEqual([kept.id]);
+    expect((await call('GET', '/v1/customers?q=neves', org.admin)).json<{ data: CustomerReply[] }>().data.map((c) => c.id)).toEqual([
+      kept.id,
+    ]);
     expect((await call('GET', '/v1/customers?q=neves&includeMerged=true', org.admin)).json<{ total: number }>().total).toBe(2);
 
     // A merged record is done with: no second merge either way, no changes.
@@ -295,7 +284,7 @@ describe('who sees which customers', () => {
     );
 
     const list = await call('GET', '/v1/customers', customer);
-    expect(list.json<{ data: Customer[] }>().data.map((c) => c.id)).toEqual([own.id]);
+    expect(list.json<{ data: CustomerReply[] }>().data.map((c) => c.id)).toEqual([own.id]);
     expect((await call('GET', `/v1/customers/${own.id}`, customer)).json()).toMatchObject({ id: own.id, userId: customer.userId });
     expect((await call('GET', `/v1/customers/${someoneElse.id}`, customer)).statusCode).toBe(404);
     expect((await call('PATCH', `/v1/customers/${someoneElse.id}`, customer, { firstName: 'Hacked' })).statusCode).toBe(404);

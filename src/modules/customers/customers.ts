@@ -1,4 +1,5 @@
 import type { Queryable, Tx } from '../../platform/db/database.ts';
+import type { AuditAction } from '../../platform/audit/audit-log.ts';
 import { type Caller, recordChange } from '../../platform/audit/change.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { offsetOf } from '../../platform/http/pagination.ts';
@@ -190,6 +191,14 @@ function refuseMerged(row: CustomerRow) {
   if (row.mergedIntoId !== null) throw customerErrors.raise('merged', `Customer ${row.id} was merged into ${row.mergedIntoId}`);
 }
 
+/** The customer within the scope, locked for a change; 404 when not found, 409 when merged away. */
+async function lockedLiveCustomer(tx: Tx, customerId: string, scope: RowScope): Promise<CustomerRow> {
+  const row = await customerRow(tx, customerId, scope, { forUpdate: true });
+  if (!row) throw notFound(customerId);
+  refuseMerged(row);
+  return row;
+}
+
 export async function getCustomer(db: Queryable, customerId: string, scope: RowScope): Promise<CustomerReply> {
   const row = await customerRow(db, customerId, scope);
   if (!row) throw notFound(customerId);
@@ -208,9 +217,7 @@ export async function updateCustomerRecord(
   options: { customerId: string; body: UpdateCustomerBody; scope: RowScope; actor: Caller },
 ): Promise<CustomerReply> {
   const { customerId, body, scope, actor } = options;
-  const before = await customerRow(tx, customerId, scope, { forUpdate: true });
-  if (!before) throw notFound(customerId);
-  refuseMerged(before);
+  const before = await lockedLiveCustomer(tx, customerId, scope);
   if (scope.userId !== undefined) {
     const refused = staffOnly.filter((field) => body[field] !== undefined);
     if (refused.length > 0) throw customerErrors.raise('staff_only_field', `Only staff may change ${refused.join(', ')}`);
@@ -219,59 +226,68 @@ export async function updateCustomerRecord(
     Object.entries(body).filter(([field, value]) => before[field as keyof CustomerRow] !== value),
   ) as Partial<CustomerRow>;
   if (Object.keys(changes).length === 0) return replyOf(before);
+  return changeCustomer(tx, actor, customerId, before, changes, {
+    action: 'UPDATE',
+    event: 'customer.updated',
+    data: { customerId, changed: Object.keys(changes) },
+  });
+}
+
+/**
+ * Changes the customer's row, audits it before and after, publishes the event that goes with it,
+ * and answers the record as it now is.
+ */
+async function changeCustomer(
+  tx: Tx,
+  actor: Caller,
+  customerId: string,
+  before: CustomerRow,
+  changes: Partial<CustomerRow>,
+  record: { action: AuditAction; event: string; data: Record<string, unknown> },
+): Promise<CustomerReply> {
   const after = await updateCustomer(tx, customerId, changes);
   await recordChange(tx, actor, {
     orgId: after.orgId,
-    action: 'UPDATE',
+    action: record.action,
     entityType: 'customer',
     entityId: customerId,
     before: replyOf(before),
     after: replyOf(after),
-    event: { type: 'customer.updated', source, data: { customerId, changed: Object.keys(changes) } },
+    event: { type: record.event, source, data: record.data },
   });
   return replyOf(after);
 }
 
 export async function blacklistCustomer(tx: Tx, options: { customerId: string; reason: string; actor: Caller }): Promise<CustomerReply> {
   const { customerId, reason, actor } = options;
-  const before = await customerRow(tx, customerId, {}, { forUpdate: true });
-  if (!before) throw notFound(customerId);
-  refuseMerged(before);
+  const before = await lockedLiveCustomer(tx, customerId, {});
   if (before.blacklisted)
     throw customerErrors.raise(
       'already_blacklisted',
       `Customer ${customerId} is blacklisted since ${before.blacklistedAt?.toISOString() ?? '?'}`,
     );
-  const after = await updateCustomer(tx, customerId, { blacklisted: true, blacklistReason: reason, blacklistedAt: new Date() });
-  await recordChange(tx, actor, {
-    orgId: after.orgId,
-    action: 'BLACKLIST',
-    entityType: 'customer',
-    entityId: customerId,
-    before: replyOf(before),
-    after: replyOf(after),
-    event: { type: 'customer.blacklisted', source, data: { customerId, reason } },
-  });
-  return replyOf(after);
+  return changeCustomer(
+    tx,
+    actor,
+    customerId,
+    before,
+    { blacklisted: true, blacklistReason: reason, blacklistedAt: new Date() },
+    { action: 'BLACKLIST', event: 'customer.blacklisted', data: { customerId, reason } },
+  );
 }
 
 export async function unblacklistCustomer(tx: Tx, options: { customerId: string; actor: Caller }): Promise<CustomerReply> {
   const { customerId, actor } = options;
-  const before = await customerRow(tx, customerId, {}, { forUpdate: true });
-  if (!before) throw notFound(customerId);
-  refuseMerged(before);
+  const before = await lockedLiveCustomer(tx, customerId, {});
   if (!before.blacklisted) throw customerErrors.raise('not_blacklisted', `Customer ${customerId} is not blacklisted`);
-  const after = await updateCustomer(tx, customerId, { blacklisted: false, blacklistReason: null, blacklistedAt: null });
-  await recordChange(tx, actor, {
-    orgId: after.orgId,
-    action: 'STATUS_CHANGE',
-    entityType: 'customer',
-    entityId: customerId,
-    before: replyOf(before),
-    after: replyOf(after),
-    event: { type: 'customer.unblacklisted', source, data: { customerId } },
-  });
-  return replyOf(after);
+  return changeCustomer(
+    tx,
+    actor,
+    customerId,
+    before,
+    { blacklisted: false, blacklistReason: null, blacklistedAt: null },
+    { action: 'STATUS_CHANGE', event: 'customer.unblacklisted', data: { customerId } },
+  );
 }
 
 /** The fields a merge fills on the kept record when they are empty there. */

@@ -1,5 +1,6 @@
 import { type Expression, type Selectable, type SqlBool, sql } from 'kysely';
 import type { Queryable, Tx } from '../../platform/db/database.ts';
+import { countRows, escapeLike } from '../../platform/db/queries.ts';
 import type { Customer } from '../../platform/db/schema.ts';
 
 /** The customers module's SQL: the `customer` table only, acting in the transaction's organization. */
@@ -99,7 +100,6 @@ export interface CustomerSearch {
   offset: number;
 }
 
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (character) => `\\${character}`);
 /** The expression the trigram index is built on (migration 0012): the same text, so the index serves it. */
 const fullName = sql<string>`(first_name || ' ' || last_name)`;
 
@@ -127,10 +127,5 @@ export async function searchCustomers(
   let query = db.selectFrom('customer').selectAll().where(where);
   if (q !== undefined) query = query.orderBy(sql`similarity(${fullName}, ${q})`, 'desc');
   const rows = await query.orderBy('lastName').orderBy('firstName').orderBy('id').limit(search.limit).offset(search.offset).execute();
-  const counted = await db
-    .selectFrom('customer')
-    .select((eb) => eb.fn.countAll<number>().as('total'))
-    .where(where)
-    .executeTakeFirstOrThrow();
-  return { rows, total: counted.total };
+  return { rows, total: await countRows(db.selectFrom('customer').where(where)) };
 }

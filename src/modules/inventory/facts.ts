@@ -1,7 +1,7 @@
 import type { Queryable } from '../../platform/db/database.ts';
 import type { Category, HousekeepingStatus, OperationalStatus } from './schemas.ts';
 import { everything, propertyById, type UnitRow, unitById, unitsOfType as unitRowsOfType, unitTypeById } from './store.ts';
-import { toProperty } from './views.ts';
+import { toProperty, toUnit } from './views.ts';
 
 /**
  * What other modules read of the inventory, in the organization their transaction acts for
@@ -81,14 +81,8 @@ export async function unitTypeFacts(db: Queryable, unitTypeId: string): Promise<
 }
 
 function toFacts(row: UnitRow): UnitFacts {
-  return {
-    id: row.id,
-    propertyId: row.propertyId,
-    unitTypeId: row.unitTypeId,
-    name: row.name,
-    housekeepingStatus: row.housekeepingStatus as HousekeepingStatus,
-    operationalStatus: row.operationalStatus as OperationalStatus,
-  };
+  const { id, propertyId, unitTypeId, name, housekeepingStatus, operationalStatus } = toUnit(row);
+  return { id, propertyId, unitTypeId, name, housekeepingStatus, operationalStatus };
 }
 
 export async function unitFacts(db: Queryable, unitId: string): Promise<UnitFacts | undefined> {

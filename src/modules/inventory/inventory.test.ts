@@ -16,6 +16,7 @@ import {
   unitsOfType,
   unitTypeFacts,
 } from './index.ts';
+import { sampleProperty } from './test-support.ts';
 
 let t: TestApp;
 let orgId: string;
@@ -49,17 +50,7 @@ async function member(role: string, organizationId = orgId, inviter = admin): Pr
   return switched(user, organizationId);
 }
 
-const property = (overrides: Record<string, unknown> = {}) => ({
-  name: 'Harbour House',
-  category: 'hospitality',
-  propertyType: 'hotel',
-  addressLine1: 'Rua do Cais 12',
-  city: 'Lisbon',
-  country: 'PT',
-  timeZone: 'Europe/Lisbon',
-  currency: 'EUR',
-  ...overrides,
-});
+const property = (overrides: Record<string, unknown> = {}) => ({ ...sampleProperty, ...overrides });
 
 async function created<T = { id: string }>(method: Method, url: string, session: Session, payload: object): Promise<T> {
   const reply = await call(method, url, session, payload);

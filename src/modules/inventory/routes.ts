@@ -1,8 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import { registerEntityAuditRoute } from '../../platform/audit/routes.ts';
-import type { Queryable } from '../../platform/db/database.ts';
+import type { z } from 'zod';
+import type { Queryable, Tx } from '../../platform/db/database.ts';
 import type { AppError } from '../../platform/http/errors.ts';
-import { sendPage } from '../../platform/http/pagination.ts';
+import { type PageQuery, sendPage } from '../../platform/http/pagination.ts';
 import type { App } from '../../platform/http/server.ts';
 import { uuidPattern } from '../../platform/ids.ts';
 import { requirePermission } from '../organizations/index.ts';
@@ -37,7 +38,7 @@ import {
   UpdateUnitBody,
   UpdateUnitTypeBody,
 } from './schemas.ts';
-import { everything, propertyById, unitById } from './store.ts';
+import { everything, propertyById, type Reach, unitById } from './store.ts';
 import {
   createUnit,
   createUnitType,
@@ -52,7 +53,7 @@ import {
   updateUnit,
   updateUnitType,
 } from './units.ts';
-import { actingOf } from './views.ts';
+import { type Acting, actingOf } from './views.ts';
 
 const tags = { owners: ['owners'], properties: ['properties'], units: ['units'] };
 
@@ -72,286 +73,200 @@ function auditGuard(app: App, parameter: string, find: (db: Queryable, id: strin
   };
 }
 
+type Schema = z.ZodType;
+
+/**
+ * The five routes of one kind of inventory object: add one and list them (paginated) at the
+ * collection's path, read, change and delete one at the item's path. Each guards with the
+ * resource's permission and calls its use case in the request's transaction (reads in a read-only
+ * one). The use cases get the caller, the body or query, and the object's id or the collection's
+ * path parameters.
+ */
+interface ObjectRoutes<
+  CollectionParams extends Schema,
+  ItemParams extends Schema,
+  CreateBody extends Schema,
+  UpdateBody extends Schema,
+  ListQuery extends z.ZodType<PageQuery>,
+  Reply extends Schema,
+> {
+  resource: 'owners' | 'properties' | 'units';
+  tags: string[];
+  collection: { path: string; params?: CollectionParams };
+  /** Where one object is, and the name of its id among the path's parameters. */
+  item: { path: string; params: ItemParams; id: keyof z.output<ItemParams> & string };
+  /** The object as replies show it, and a page of them. */
+  reply: Reply;
+  page: Schema;
+  create: {
+    summary: string;
+    body: CreateBody;
+    run(tx: Tx, acting: Acting, body: z.output<CreateBody>, params: z.output<CollectionParams>): Promise<z.output<Reply>>;
+  };
+  list: {
+    summary: string;
+    query: ListQuery;
+    run(
+      db: Queryable,
+      reach: Reach,
+      query: z.output<ListQuery>,
+      params: z.output<CollectionParams>,
+    ): Promise<{ data: z.output<Reply>[]; total: number }>;
+  };
+  read: { summary: string; run(db: Queryable, reach: Reach, id: string): Promise<z.output<Reply>> };
+  update: {
+    summary: string;
+    body: UpdateBody;
+    run(tx: Tx, acting: Acting, id: string, body: z.output<UpdateBody>): Promise<z.output<Reply>>;
+  };
+  remove: { summary: string; run(tx: Tx, acting: Acting, id: string): Promise<void> };
+}
+
+function objectRoutes<
+  CollectionParams extends Schema,
+  ItemParams extends Schema,
+  CreateBody extends Schema,
+  UpdateBody extends Schema,
+  ListQuery extends z.ZodType<PageQuery>,
+  Reply extends Schema,
+>(app: App, spec: ObjectRoutes<CollectionParams, ItemParams, CreateBody, UpdateBody, ListQuery, Reply>): void {
+  const { resource, tags, collection, item } = spec;
+  // Widened for Fastify: the use cases' types already hold the replies to the schema.
+  const replySchema: Schema = spec.reply;
+  const collectionParams = collection.params ? { params: collection.params } : {};
+  const inCollection = (request: FastifyRequest) => request.params as z.output<CollectionParams>;
+  const idOf = (request: FastifyRequest) => (request.params as Record<string, string>)[item.id] ?? '';
+  app.route({
+    method: 'POST',
+    url: collection.path,
+    preHandler: requirePermission(resource, 'create'),
+    schema: { tags, summary: spec.create.summary, ...collectionParams, body: spec.create.body, response: { 201: replySchema } },
+    async handler(request, reply) {
+      const body = request.body as z.output<CreateBody>;
+      const created = await request.transaction((tx) => spec.create.run(tx, actingOf(request), body, inCollection(request)));
+      return reply.code(201).send(created);
+    },
+  });
+  app.route({
+    method: 'GET',
+    url: collection.path,
+    preHandler: requirePermission(resource, 'read'),
+    schema: { tags, summary: spec.list.summary, ...collectionParams, querystring: spec.list.query, response: { 200: spec.page } },
+    async handler(request, reply) {
+      const query = request.query as z.output<ListQuery>;
+      const { data, total } = await request.read((tx) => spec.list.run(tx, actingOf(request).reach, query, inCollection(request)));
+      return sendPage(request, reply, query, data, total);
+    },
+  });
+  app.route({
+    method: 'GET',
+    url: item.path,
+    preHandler: requirePermission(resource, 'read'),
+    schema: { tags, summary: spec.read.summary, params: item.params, response: { 200: replySchema } },
+    handler: async (request) => request.read((tx) => spec.read.run(tx, actingOf(request).reach, idOf(request))),
+  });
+  app.route({
+    method: 'PATCH',
+    url: item.path,
+    preHandler: requirePermission(resource, 'update'),
+    schema: { tags, summary: spec.update.summary, params: item.params, body: spec.update.body, response: { 200: replySchema } },
+    async handler(request) {
+      const body = request.body as z.output<UpdateBody>;
+      return request.transaction((tx) => spec.update.run(tx, actingOf(request), idOf(request), body));
+    },
+  });
+  app.route({
+    method: 'DELETE',
+    url: item.path,
+    preHandler: requirePermission(resource, 'delete'),
+    schema: { tags, summary: spec.remove.summary, params: item.params },
+    async handler(request, reply) {
+      await request.transaction((tx) => spec.remove.run(tx, actingOf(request), idOf(request)));
+      return reply.code(204).send();
+    },
+  });
+}
+
 export function inventoryRoutes(app: App): void {
-  // --- owners -------------------------------------------------------------------------------------
-  app.post(
-    '/v1/owners',
-    {
-      preHandler: requirePermission('owners', 'create'),
-      schema: { tags: tags.owners, summary: 'Add a property owner', body: CreateOwnerBody, response: { 201: OwnerReply } },
-    },
-    async (request, reply) => {
-      const owner = await request.transaction((tx) => createOwner(tx, actingOf(request), request.body));
-      return reply.code(201).send(owner);
-    },
-  );
+  objectRoutes(app, {
+    resource: 'owners',
+    tags: tags.owners,
+    collection: { path: '/v1/owners' },
+    item: { path: '/v1/owners/:ownerId', params: OwnerParams, id: 'ownerId' },
+    reply: OwnerReply,
+    page: OwnerPage,
+    create: { summary: 'Add a property owner', body: CreateOwnerBody, run: createOwner },
+    list: { summary: 'Property owners by name, searched by name or e-mail (?q=)', query: OwnerListQuery, run: listOwners },
+    read: { summary: 'A property owner', run: getOwner },
+    update: { summary: 'Change a property owner', body: UpdateOwnerBody, run: updateOwner },
+    remove: { summary: 'Delete a property owner who owns no property', run: deleteOwner },
+  });
 
-  app.get(
-    '/v1/owners',
-    {
-      preHandler: requirePermission('owners', 'read'),
-      schema: {
-        tags: tags.owners,
-        summary: 'Property owners by name, searched by name or e-mail (?q=)',
-        querystring: OwnerListQuery,
-        response: { 200: OwnerPage },
-      },
+  objectRoutes(app, {
+    resource: 'properties',
+    tags: tags.properties,
+    collection: { path: '/v1/properties' },
+    item: { path: '/v1/properties/:propertyId', params: PropertyParams, id: 'propertyId' },
+    reply: PropertyReply,
+    page: PropertyPage,
+    create: { summary: 'Add a property', body: CreatePropertyBody, run: createProperty },
+    list: { summary: 'Properties by name, filtered by category, city and owner', query: PropertyListQuery, run: listProperties },
+    read: { summary: 'A property', run: getProperty },
+    update: {
+      summary: 'Change a property (its currency and time zone only while it has no units)',
+      body: UpdatePropertyBody,
+      run: updateProperty,
     },
-    async (request, reply) => {
-      const { data, total } = await request.read((tx) => listOwners(tx, actingOf(request).reach, request.query));
-      return sendPage(request, reply, request.query, data, total);
-    },
-  );
+    remove: { summary: 'Delete a property without units, with its unit types', run: deleteProperty },
+  });
 
-  app.get(
-    '/v1/owners/:ownerId',
-    {
-      preHandler: requirePermission('owners', 'read'),
-      schema: { tags: tags.owners, summary: 'A property owner', params: OwnerParams, response: { 200: OwnerReply } },
+  objectRoutes(app, {
+    resource: 'units',
+    tags: tags.units,
+    collection: { path: '/v1/properties/:propertyId/unit-types', params: PropertyParams },
+    item: { path: '/v1/unit-types/:unitTypeId', params: UnitTypeParams, id: 'unitTypeId' },
+    reply: UnitTypeReply,
+    page: UnitTypePage,
+    create: {
+      summary: 'Add a unit type (room type) to a property',
+      body: CreateUnitTypeBody,
+      run: (tx, acting, body, { propertyId }) => createUnitType(tx, acting, propertyId, body),
     },
-    async (request) => request.read((tx) => getOwner(tx, actingOf(request).reach, request.params.ownerId)),
-  );
+    list: {
+      summary: "The property's unit types by name",
+      query: UnitTypeListQuery,
+      run: (db, reach, query, { propertyId }) => listUnitTypes(db, reach, propertyId, query),
+    },
+    read: { summary: 'A unit type', run: getUnitType },
+    update: { summary: 'Change a unit type', body: UpdateUnitTypeBody, run: updateUnitType },
+    remove: { summary: 'Delete a unit type no unit is of', run: deleteUnitType },
+  });
 
-  app.patch(
-    '/v1/owners/:ownerId',
-    {
-      preHandler: requirePermission('owners', 'update'),
-      schema: {
-        tags: tags.owners,
-        summary: 'Change a property owner',
-        params: OwnerParams,
-        body: UpdateOwnerBody,
-        response: { 200: OwnerReply },
-      },
+  objectRoutes(app, {
+    resource: 'units',
+    tags: tags.units,
+    collection: { path: '/v1/properties/:propertyId/units', params: PropertyParams },
+    item: { path: '/v1/units/:unitId', params: UnitParams, id: 'unitId' },
+    reply: UnitReply,
+    page: UnitPage,
+    create: {
+      summary: 'Add a unit (room, apartment, office, plot) of one of the property’s unit types',
+      body: CreateUnitBody,
+      run: (tx, acting, body, { propertyId }) => createUnit(tx, acting, propertyId, body),
     },
-    async (request) => request.transaction((tx) => updateOwner(tx, actingOf(request), request.params.ownerId, request.body)),
-  );
-
-  app.delete(
-    '/v1/owners/:ownerId',
-    {
-      preHandler: requirePermission('owners', 'delete'),
-      schema: { tags: tags.owners, summary: 'Delete a property owner who owns no property', params: OwnerParams },
+    list: {
+      summary: "The property's units by name, filtered by type, housekeeping and operational status, floor",
+      query: UnitListQuery,
+      run: (db, reach, query, { propertyId }) => listUnits(db, reach, propertyId, query),
     },
-    async (request, reply) => {
-      await request.transaction((tx) => deleteOwner(tx, actingOf(request), request.params.ownerId));
-      return reply.code(204).send();
+    read: { summary: 'A unit', run: getUnit },
+    update: {
+      summary: 'Rename a unit, move it to another floor or give it another of the property’s unit types',
+      body: UpdateUnitBody,
+      run: updateUnit,
     },
-  );
-
-  // --- properties ---------------------------------------------------------------------------------
-  app.post(
-    '/v1/properties',
-    {
-      preHandler: requirePermission('properties', 'create'),
-      schema: { tags: tags.properties, summary: 'Add a property', body: CreatePropertyBody, response: { 201: PropertyReply } },
-    },
-    async (request, reply) => {
-      const property = await request.transaction((tx) => createProperty(tx, actingOf(request), request.body));
-      return reply.code(201).send(property);
-    },
-  );
-
-  app.get(
-    '/v1/properties',
-    {
-      preHandler: requirePermission('properties', 'read'),
-      schema: {
-        tags: tags.properties,
-        summary: 'Properties by name, filtered by category, city and owner',
-        querystring: PropertyListQuery,
-        response: { 200: PropertyPage },
-      },
-    },
-    async (request, reply) => {
-      const { data, total } = await request.read((tx) => listProperties(tx, actingOf(request).reach, request.query));
-      return sendPage(request, reply, request.query, data, total);
-    },
-  );
-
-  app.get(
-    '/v1/properties/:propertyId',
-    {
-      preHandler: requirePermission('properties', 'read'),
-      schema: { tags: tags.properties, summary: 'A property', params: PropertyParams, response: { 200: PropertyReply } },
-    },
-    async (request) => request.read((tx) => getProperty(tx, actingOf(request).reach, request.params.propertyId)),
-  );
-
-  app.patch(
-    '/v1/properties/:propertyId',
-    {
-      preHandler: requirePermission('properties', 'update'),
-      schema: {
-        tags: tags.properties,
-        summary: 'Change a property (its currency and time zone only while it has no units)',
-        params: PropertyParams,
-        body: UpdatePropertyBody,
-        response: { 200: PropertyReply },
-      },
-    },
-    async (request) => request.transaction((tx) => updateProperty(tx, actingOf(request), request.params.propertyId, request.body)),
-  );
-
-  app.delete(
-    '/v1/properties/:propertyId',
-    {
-      preHandler: requirePermission('properties', 'delete'),
-      schema: { tags: tags.properties, summary: 'Delete a property without units, with its unit types', params: PropertyParams },
-    },
-    async (request, reply) => {
-      await request.transaction((tx) => deleteProperty(tx, actingOf(request), request.params.propertyId));
-      return reply.code(204).send();
-    },
-  );
-
-  // --- unit types ---------------------------------------------------------------------------------
-  app.post(
-    '/v1/properties/:propertyId/unit-types',
-    {
-      preHandler: requirePermission('units', 'create'),
-      schema: {
-        tags: tags.units,
-        summary: 'Add a unit type (room type) to a property',
-        params: PropertyParams,
-        body: CreateUnitTypeBody,
-        response: { 201: UnitTypeReply },
-      },
-    },
-    async (request, reply) => {
-      const unitType = await request.transaction((tx) => createUnitType(tx, actingOf(request), request.params.propertyId, request.body));
-      return reply.code(201).send(unitType);
-    },
-  );
-
-  app.get(
-    '/v1/properties/:propertyId/unit-types',
-    {
-      preHandler: requirePermission('units', 'read'),
-      schema: {
-        tags: tags.units,
-        summary: "The property's unit types by name",
-        params: PropertyParams,
-        querystring: UnitTypeListQuery,
-        response: { 200: UnitTypePage },
-      },
-    },
-    async (request, reply) => {
-      const { data, total } = await request.read((tx) =>
-        listUnitTypes(tx, actingOf(request).reach, request.params.propertyId, request.query),
-      );
-      return sendPage(request, reply, request.query, data, total);
-    },
-  );
-
-  app.get(
-    '/v1/unit-types/:unitTypeId',
-    {
-      preHandler: requirePermission('units', 'read'),
-      schema: { tags: tags.units, summary: 'A unit type', params: UnitTypeParams, response: { 200: UnitTypeReply } },
-    },
-    async (request) => request.read((tx) => getUnitType(tx, actingOf(request).reach, request.params.unitTypeId)),
-  );
-
-  app.patch(
-    '/v1/unit-types/:unitTypeId',
-    {
-      preHandler: requirePermission('units', 'update'),
-      schema: {
-        tags: tags.units,
-        summary: 'Change a unit type',
-        params: UnitTypeParams,
-        body: UpdateUnitTypeBody,
-        response: { 200: UnitTypeReply },
-      },
-    },
-    async (request) => request.transaction((tx) => updateUnitType(tx, actingOf(request), request.params.unitTypeId, request.body)),
-  );
-
-  app.delete(
-    '/v1/unit-types/:unitTypeId',
-    {
-      preHandler: requirePermission('units', 'delete'),
-      schema: { tags: tags.units, summary: 'Delete a unit type no unit is of', params: UnitTypeParams },
-    },
-    async (request, reply) => {
-      await request.transaction((tx) => deleteUnitType(tx, actingOf(request), request.params.unitTypeId));
-      return reply.code(204).send();
-    },
-  );
-
-  // --- units --------------------------------------------------------------------------------------
-  app.post(
-    '/v1/properties/:propertyId/units',
-    {
-      preHandler: requirePermission('units', 'create'),
-      schema: {
-        tags: tags.units,
-        summary: 'Add a unit (room, apartment, office, plot) of one of the property’s unit types',
-        params: PropertyParams,
-        body: CreateUnitBody,
-        response: { 201: UnitReply },
-      },
-    },
-    async (request, reply) => {
-      const unit = await request.transaction((tx) => createUnit(tx, actingOf(request), request.params.propertyId, request.body));
-      return reply.code(201).send(unit);
-    },
-  );
-
-  app.get(
-    '/v1/properties/:propertyId/units',
-    {
-      preHandler: requirePermission('units', 'read'),
-      schema: {
-        tags: tags.units,
-        summary: "The property's units by name, filtered by type, housekeeping and operational status, floor",
-        params: PropertyParams,
-        querystring: UnitListQuery,
-        response: { 200: UnitPage },
-      },
-    },
-    async (request, reply) => {
-      const { data, total } = await request.read((tx) => listUnits(tx, actingOf(request).reach, request.params.propertyId, request.query));
-      return sendPage(request, reply, request.query, data, total);
-    },
-  );
-
-  app.get(
-    '/v1/units/:unitId',
-    {
-      preHandler: requirePermission('units', 'read'),
-      schema: { tags: tags.units, summary: 'A unit', params: UnitParams, response: { 200: UnitReply } },
-    },
-    async (request) => request.read((tx) => getUnit(tx, actingOf(request).reach, request.params.unitId)),
-  );
-
-  app.patch(
-    '/v1/units/:unitId',
-    {
-      preHandler: requirePermission('units', 'update'),
-      schema: {
-        tags: tags.units,
-        summary: 'Rename a unit, move it to another floor or give it another of the property’s unit types',
-        params: UnitParams,
-        body: UpdateUnitBody,
-        response: { 200: UnitReply },
-      },
-    },
-    async (request) => request.transaction((tx) => updateUnit(tx, actingOf(request), request.params.unitId, request.body)),
-  );
-
-  app.delete(
-    '/v1/units/:unitId',
-    {
-      preHandler: requirePermission('units', 'delete'),
-      schema: { tags: tags.units, summary: 'Delete a unit', params: UnitParams },
-    },
-    async (request, reply) => {
-      await request.transaction((tx) => deleteUnit(tx, actingOf(request), request.params.unitId));
-      return reply.code(204).send();
-    },
-  );
+    remove: { summary: 'Delete a unit', run: deleteUnit },
+  });
 
   app.post(
     '/v1/units/:unitId/housekeeping-status',

@@ -1,5 +1,6 @@
 import type { Insertable, Selectable, Updateable } from 'kysely';
 import type { Queryable, Tx } from '../../platform/db/database.ts';
+import { countRows, escapeLike } from '../../platform/db/queries.ts';
 import type { Property, PropertyOwner, Unit, UnitType } from '../../platform/db/schema.ts';
 
 /** The inventory module's SQL: its own tables only. Row-level security keeps every query in the acting organization. */
@@ -72,12 +73,11 @@ export async function listOwners(
   let base = db.selectFrom('propertyOwner');
   if (reach.kind === 'own') base = base.where('userId', '=', reach.userId);
   if (query.q !== undefined) {
-    const pattern = `%${query.q.replace(/[\\%_]/g, (match) => `\\${match}`)}%`;
+    const pattern = `%${escapeLike(query.q)}%`;
     base = base.where((eb) => eb.or([eb('name', 'ilike', pattern), eb('email', 'ilike', pattern)]));
   }
   const rows = await base.selectAll().orderBy('name').orderBy('id').limit(query.limit).offset(query.offset).execute();
-  const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-  return { rows, total };
+  return { rows, total: await countRows(base) };
 }
 
 // --- properties -----------------------------------------------------------------------------------
@@ -126,8 +126,7 @@ export async function listProperties(
   if (query.city !== undefined) base = base.where((eb) => eb(eb.fn('lower', ['city']), '=', query.city!.toLowerCase()));
   if (query.ownerId !== undefined) base = base.where('ownerId', '=', query.ownerId);
   const rows = await base.selectAll().orderBy('name').orderBy('id').limit(query.limit).offset(query.offset).execute();
-  const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-  return { rows, total };
+  return { rows, total: await countRows(base) };
 }
 
 /** The properties whose owner row is this user's login. */
@@ -182,8 +181,7 @@ export async function listUnitTypes(
 ): Promise<{ rows: UnitTypeRow[]; total: number }> {
   const base = db.selectFrom('unitType').where('propertyId', '=', propertyId);
   const rows = await base.selectAll().orderBy('name').orderBy('id').limit(query.limit).offset(query.offset).execute();
-  const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-  return { rows, total };
+  return { rows, total: await countRows(base) };
 }
 
 // --- units ----------------------------------------------------------------------------------------
@@ -226,6 +224,5 @@ export async function listUnits(
   if (query.operationalStatus !== undefined) base = base.where('operationalStatus', '=', query.operationalStatus);
   if (query.floor !== undefined) base = base.where('floor', '=', query.floor);
   const rows = await base.selectAll().orderBy('name').orderBy('id').limit(query.limit).offset(query.offset).execute();
-  const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-  return { rows, total };
+  return { rows, total: await countRows(base) };
 }

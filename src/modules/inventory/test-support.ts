@@ -17,6 +17,18 @@ export interface InventoryFixture {
   unitIds: string[];
 }
 
+/** A property as a client describes it: a hotel in Lisbon, in EUR (without its owner). */
+export const sampleProperty = {
+  name: 'Harbour House',
+  category: 'hospitality',
+  propertyType: 'hotel',
+  addressLine1: 'Rua do Cais 12',
+  city: 'Lisbon',
+  country: 'PT',
+  timeZone: 'Europe/Lisbon',
+  currency: 'EUR',
+} as const;
+
 /**
  * For tests, here and in other modules: an owner, a property, one unit type and `units` units (2 by
  * default) in the organization, made by the module's own use cases in one transaction, audited as
@@ -40,14 +52,7 @@ export async function createInventoryFixture(
       acting,
       CreatePropertyBody.parse({
         ownerId: owner.id,
-        name: 'Harbour House',
-        category: 'hospitality',
-        propertyType: 'hotel',
-        addressLine1: 'Rua do Cais 12',
-        city: 'Lisbon',
-        country: 'PT',
-        timeZone: 'Europe/Lisbon',
-        currency: 'EUR',
+        ...sampleProperty,
         ...options.property,
       }),
     );

@@ -1,4 +1,5 @@
 import type { Updateable } from 'kysely';
+import type { AuditAction } from '../../platform/audit/audit-log.ts';
 import { type Caller, recordChange } from '../../platform/audit/change.ts';
 import type { Queryable, Tx } from '../../platform/db/database.ts';
 import type { Listing } from '../../platform/db/schema.ts';
@@ -331,20 +332,32 @@ export async function updateListingTerms(
   if (backToReview) Object.assign(changes, { moderationStatus: 'pending_review', submittedAt: new Date(), moderationNote: null });
   const after = await updateListing(tx, listingId, changes);
   await syncPublication(tx, after);
-  await recordChange(tx, actor, {
-    orgId: after.orgId,
+  await recordListingChange(tx, actor, {
     action: 'UPDATE',
-    entityType: 'listing',
     entityId: listingId,
-    before: replyOf(before),
-    after: replyOf(after),
-    event: {
-      type: 'listing.updated',
-      source,
-      data: { listingId, changed: Object.keys(changes), moderationStatus: after.moderationStatus, backToReview },
-    },
+    before,
+    after,
+    event: 'listing.updated',
+    data: { listingId, changed: Object.keys(changes), moderationStatus: after.moderationStatus, backToReview },
   });
   return replyOf(after);
+}
+
+/** Audits a change of a listing — its reply before and after — and publishes the event that goes with it. */
+function recordListingChange(
+  tx: Tx,
+  actor: Caller,
+  change: { action: AuditAction; entityId: string; before: ListingRow; after: ListingRow; event: string; data: Record<string, unknown> },
+): Promise<void> {
+  return recordChange(tx, actor, {
+    orgId: change.after.orgId,
+    action: change.action,
+    entityType: 'listing',
+    entityId: change.entityId,
+    before: replyOf(change.before),
+    after: replyOf(change.after),
+    event: { type: change.event, source, data: change.data },
+  });
 }
 
 /** A draft never submitted is deleted; any other listing is deactivated (it has a history and a publication). */
@@ -375,14 +388,13 @@ export async function deactivateListing(tx: Tx, before: ListingRow, actor: Calle
   if (!before.isActive) return;
   const after = await updateListing(tx, before.id, { isActive: false });
   await syncPublication(tx, after);
-  await recordChange(tx, actor, {
-    orgId: after.orgId,
+  await recordListingChange(tx, actor, {
     action: 'STATUS_CHANGE',
-    entityType: 'listing',
     entityId: before.id,
-    before: replyOf(before),
-    after: replyOf(after),
-    event: { type: 'listing.deactivated', source, data: { listingId: before.id, ...(cause ? { cause } : {}) } },
+    before,
+    after,
+    event: 'listing.deactivated',
+    data: { listingId: before.id, ...(cause ? { cause } : {}) },
   });
 }
 
@@ -394,14 +406,13 @@ export async function submitListing(tx: Tx, options: { access: Access; listingId
   await requireInventory(tx, before);
   const after = await updateListing(tx, listingId, { moderationStatus: 'pending_review', submittedAt: new Date() });
   await syncPublication(tx, after);
-  await recordChange(tx, actor, {
-    orgId: after.orgId,
+  await recordListingChange(tx, actor, {
     action: 'STATUS_CHANGE',
-    entityType: 'listing',
     entityId: listingId,
-    before: replyOf(before),
-    after: replyOf(after),
-    event: { type: 'listing.submitted', source, data: { listingId } },
+    before,
+    after,
+    event: 'listing.submitted',
+    data: { listingId },
   });
   return replyOf(after);
 }
@@ -426,18 +437,13 @@ export async function moderateListing(
     reviewedBy: reviewerId,
   });
   await syncPublication(tx, after);
-  await recordChange(tx, actor, {
-    orgId: after.orgId,
+  await recordListingChange(tx, actor, {
     action: decision === 'approve' ? 'APPROVE' : 'REJECT',
-    entityType: 'listing',
     entityId: listingId,
-    before: replyOf(before),
-    after: replyOf(after),
-    event: {
-      type: decision === 'approve' ? 'listing.approved' : 'listing.rejected',
-      source,
-      data: { listingId, reviewedBy: reviewerId, ...(note === null ? {} : { note }) },
-    },
+    before,
+    after,
+    event: decision === 'approve' ? 'listing.approved' : 'listing.rejected',
+    data: { listingId, reviewedBy: reviewerId, ...(note === null ? {} : { note }) },
   });
   return replyOf(after);
 }

@@ -1,10 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import { callerOfRequest } from '../../platform/audit/change.ts';
 import { withTenant } from '../../platform/db/tenant.ts';
-import { AppError } from '../../platform/http/errors.ts';
 import { sendPage } from '../../platform/http/pagination.ts';
 import type { App } from '../../platform/http/server.ts';
-import { type Access, accessOf, requirePermission } from '../organizations/index.ts';
+import { accessOf, permittedAccess, requirePermission } from '../organizations/index.ts';
 import { listingErrors } from './errors.ts';
 import {
   createListing,
@@ -35,18 +34,6 @@ import { publicationRow } from './store.ts';
 const listings = { tags: ['listings'] };
 const moderation = { tags: ['listings', 'moderation'] };
 const readListings = requirePermission('listings', 'read');
-
-/** The caller's listings:read in their acting organization, when they have it; anyone else reads as the public. */
-async function staffAccessOf(request: FastifyRequest): Promise<Access | undefined> {
-  if (!request.principal?.orgId) return undefined;
-  try {
-    await readListings(request);
-    return accessOf(request);
-  } catch (error) {
-    if (error instanceof AppError && error.status === 403) return undefined;
-    throw error;
-  }
-}
 
 export function listingsRoutes(app: App): void {
   app.post(
@@ -106,7 +93,8 @@ export function listingsRoutes(app: App): void {
     },
     async (request) => {
       const { listingId } = request.params;
-      const staff = await staffAccessOf(request);
+      // The organization's staff (listings:read) see its listings in any status; anyone else, the public's.
+      const staff = permittedAccess(request, 'listings', 'read');
       return request.read(async (tx) => {
         const own = staff && (await staffListing(tx, staff, listingId));
         if (own) return own;

@@ -1,5 +1,6 @@
 import { type Expression, type Insertable, type Selectable, type SqlBool, sql, type Updateable } from 'kysely';
 import type { Queryable, Tx } from '../../platform/db/database.ts';
+import { countRows, escapeLike } from '../../platform/db/queries.ts';
 import type { Listing, ListingPublication } from '../../platform/db/schema.ts';
 
 /**
@@ -59,8 +60,6 @@ export interface OrganizationListingFilter {
   offset: number;
 }
 
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (character) => `\\${character}`);
-
 export async function organizationListings(
   db: Queryable,
   filter: OrganizationListingFilter,
@@ -82,12 +81,7 @@ export async function organizationListings(
     .limit(filter.limit)
     .offset(filter.offset)
     .execute();
-  const { total } = await db
-    .selectFrom('listing')
-    .select((eb) => eb.fn.countAll<number>().as('total'))
-    .where((eb) => eb.and(conditions))
-    .executeTakeFirstOrThrow();
-  return { rows, total };
+  return { rows, total: await countRows(db.selectFrom('listing').where((eb) => eb.and(conditions))) };
 }
 
 // --- the publication read model ---------------------------------------------------------------
@@ -190,10 +184,5 @@ export async function pendingPublications(
     .limit(page.limit)
     .offset(page.offset)
     .execute();
-  const { total } = await db
-    .selectFrom('listingPublication')
-    .select((eb) => eb.fn.countAll<number>().as('total'))
-    .where('moderationStatus', '=', 'pending_review')
-    .executeTakeFirstOrThrow();
-  return { rows, total };
+  return { rows, total: await countRows(db.selectFrom('listingPublication').where('moderationStatus', '=', 'pending_review')) };
 }

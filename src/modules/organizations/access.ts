@@ -46,6 +46,20 @@ export function requirePermission<R extends Resource>(resourceName: R, action: A
   };
 }
 
+/**
+ * For routes anyone may call that show staff more: the caller's access when their role holds the
+ * permission in their acting organization (then also `accessOf(request)`), undefined when they are
+ * anonymous, act in no organization, or may not.
+ */
+export function permittedAccess<R extends Resource>(request: FastifyRequest, resourceName: R, action: ActionOf<R>): Access | undefined {
+  const acting = actingOf(request);
+  const scope = acting && scopeOf(acting.role, resourceName, action, acting);
+  if (!acting || !scope) return undefined;
+  const access = { ...acting, scope };
+  decided.set(request, access);
+  return access;
+}
+
 /** The access `requirePermission` granted this request. */
 export function accessOf(request: FastifyRequest): Access {
   const access = decided.get(request);

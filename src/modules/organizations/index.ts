@@ -10,8 +10,9 @@ import { roleOf } from './store.ts';
  * Other modules guard their routes with `requirePermission(resource, action)` and apply the
  * granted scope (`accessOf(request).scope`: all, own or assigned) to the rows they touch.
  */
-export { accessOf, platformOrganizationId, requirePermission, type Access } from './access.ts';
+export { accessOf, permittedAccess, platformOrganizationId, requirePermission, type Access } from './access.ts';
 export { joinAsCustomer } from './customer-membership.ts';
+export { organizationIdsOfUser } from './organizations.ts';
 export { bootstrapPlatformAdmin, grantPlatformAdmin, type PlatformAdminOutcome } from './platform-admins.ts';
 export { actionsOf, permissionMatrix, roles, type ActionOf, type Resource, type Role, type Scope } from './permissions.ts';
 

@@ -69,6 +69,14 @@ export async function createOrganization(tx: Tx, options: { caller: Caller; body
   return { ...after, role: membership.role };
 }
 
+/**
+ * The ids of the organizations where the user holds a membership (any role), oldest membership
+ * first: for reads that gather the user's own rows across organizations, one organization at a time.
+ */
+export async function organizationIdsOfUser(db: Queryable, userId: string): Promise<string[]> {
+  return (await organizationsOfUser(db, userId)).map((row) => row.id);
+}
+
 export async function listMyOrganizations(db: Queryable, options: { userId: string }): Promise<OrganizationListReply> {
   const rows = await organizationsOfUser(db, options.userId);
   return { data: rows.map(({ id, name, isPlatform, role }) => ({ id, name, isPlatform, role })) };

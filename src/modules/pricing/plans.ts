@@ -15,6 +15,7 @@ import {
   insertRatePlan,
   lockUnitTypePlans,
   oldestOtherPlan,
+  ratePlanPriceFields,
   type RatePlanRow,
   ratePlansOfUnitType,
   updateRatePlan as updateRatePlanRow,
@@ -54,17 +55,6 @@ function auditState(row: RatePlanRow): Record<string, unknown> {
   const { createdAt: _createdAt, updatedAt: _updatedAt, ...state } = toRatePlanReply(row);
   return state;
 }
-
-const priceFields = [
-  'basePrice',
-  'weekdayPrices',
-  'cleaningFee',
-  'extraGuestFee',
-  'guestsIncluded',
-  'serviceFeeBps',
-  'weeklyDiscountBps',
-  'monthlyDiscountBps',
-] as const;
 
 function codeTaken(error: unknown): never {
   if (constraintError(error)?.code === '23505' && constraintError(error)?.constraint === 'rate_plan_unit_type_id_code_key') {
@@ -178,7 +168,7 @@ export async function updateRatePlan(
   const becomesDefault = isDefault === true && !before.isDefault;
   if (becomesDefault) await demoteDefault(tx, caller, before.unitTypeId);
   const after = await updateRatePlanRow(tx, before.id, { ...values, ...(becomesDefault ? { isDefault: true } : {}) }).catch(codeTaken);
-  const pricesChanged = priceFields.some((field) => JSON.stringify(before[field]) !== JSON.stringify(after[field]));
+  const pricesChanged = ratePlanPriceFields.some((field) => JSON.stringify(before[field]) !== JSON.stringify(after[field]));
   await recordPlanChange(tx, caller, { action: pricesChanged ? 'RATE_UPDATE' : 'UPDATE', event: 'updated', plan: after, before });
   return toRatePlanReply(after);
 }

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Queryable, Tx } from '../../platform/db/database.ts';
 import { type WeekdayKey, weekdayKeys } from '../../platform/dates.ts';
+import { countRows } from '../../platform/db/queries.ts';
 
 /** The pricing module's SQL: its own tables only, each query named after what it returns. */
 
@@ -27,20 +28,20 @@ export interface RatePlanRow {
   updatedAt: Date;
 }
 
-/** The columns a client sets on a plan. */
-export type RatePlanValues = Pick<
-  RatePlanRow,
-  | 'name'
-  | 'code'
-  | 'basePrice'
-  | 'weekdayPrices'
-  | 'cleaningFee'
-  | 'extraGuestFee'
-  | 'guestsIncluded'
-  | 'serviceFeeBps'
-  | 'weeklyDiscountBps'
-  | 'monthlyDiscountBps'
->;
+/** The columns of a plan that make its prices. */
+export const ratePlanPriceFields = [
+  'basePrice',
+  'weekdayPrices',
+  'cleaningFee',
+  'extraGuestFee',
+  'guestsIncluded',
+  'serviceFeeBps',
+  'weeklyDiscountBps',
+  'monthlyDiscountBps',
+] as const;
+
+/** The columns a client sets on a plan: its name and code, and its prices. */
+export type RatePlanValues = Pick<RatePlanRow, 'name' | 'code' | (typeof ratePlanPriceFields)[number]>;
 
 const ratePlanColumns = [
   'id',
@@ -51,14 +52,7 @@ const ratePlanColumns = [
   'code',
   'isDefault',
   'currency',
-  'basePrice',
-  'weekdayPrices',
-  'cleaningFee',
-  'extraGuestFee',
-  'guestsIncluded',
-  'serviceFeeBps',
-  'weeklyDiscountBps',
-  'monthlyDiscountBps',
+  ...ratePlanPriceFields,
   'createdAt',
   'updatedAt',
 ] as const;
@@ -137,13 +131,8 @@ export async function defaultRatePlan(db: Queryable, unitTypeId: string): Promis
   return row && toRatePlan(row);
 }
 
-export async function countRatePlans(db: Queryable, unitTypeId: string): Promise<number> {
-  const row = await db
-    .selectFrom('ratePlan')
-    .select((eb) => eb.fn.countAll<string>().as('count'))
-    .where('unitTypeId', '=', unitTypeId)
-    .executeTakeFirstOrThrow();
-  return Number(row.count);
+export function countRatePlans(db: Queryable, unitTypeId: string): Promise<number> {
+  return countRows(db.selectFrom('ratePlan').where('unitTypeId', '=', unitTypeId));
 }
 
 /** The unit type's plans, the default first, then oldest first. */
@@ -194,36 +183,17 @@ export interface SeasonRow {
   createdAt: Date;
 }
 
-const seasonSelection = sql<{
-  id: string;
-  orgId: string;
-  ratePlanId: string;
-  name: string;
-  from: string;
-  to: string;
-  price: number;
-  weekdayPrices: unknown;
-  createdAt: Date;
-}>`id, org_id, rate_plan_id, name, lower(nights) AS "from", upper(nights) AS "to", price, weekday_prices, created_at`;
+/** A season as stored: its weekday prices are jsonb, checked by `toSeason`. */
+type StoredSeason = Omit<SeasonRow, 'weekdayPrices'> & { weekdayPrices: unknown };
 
-function toSeason(row: Omit<SeasonRow, 'weekdayPrices'> & { weekdayPrices: unknown }): SeasonRow {
+const seasonSelection = sql<StoredSeason>`id, org_id, rate_plan_id, name, lower(nights) AS "from", upper(nights) AS "to", price, weekday_prices, created_at`;
+
+function toSeason(row: StoredSeason): SeasonRow {
   return { ...row, weekdayPrices: weekdayPricesOf(row.weekdayPrices) };
 }
 
-export async function insertSeason(
-  tx: Tx,
-  season: {
-    id: string;
-    orgId: string;
-    ratePlanId: string;
-    name: string;
-    from: string;
-    to: string;
-    price: number;
-    weekdayPrices: WeekdayPrices;
-  },
-): Promise<SeasonRow> {
-  const { rows } = await sql<Omit<SeasonRow, 'weekdayPrices'> & { weekdayPrices: unknown }>`
+export async function insertSeason(tx: Tx, season: Omit<SeasonRow, 'createdAt'>): Promise<SeasonRow> {
+  const { rows } = await sql<StoredSeason>`
     INSERT INTO rate_season (id, org_id, rate_plan_id, name, nights, price, weekday_prices)
     VALUES (${season.id}, ${season.orgId}, ${season.ratePlanId}, ${season.name}, daterange(${season.from}::date, ${season.to}::date, '[)'),
             ${season.price}, ${JSON.stringify(season.weekdayPrices)}::jsonb)
@@ -233,7 +203,7 @@ export async function insertSeason(
 }
 
 export async function seasonById(db: Queryable, id: string): Promise<SeasonRow | undefined> {
-  const { rows } = await sql<Omit<SeasonRow, 'weekdayPrices'> & { weekdayPrices: unknown }>`
+  const { rows } = await sql<StoredSeason>`
     SELECT ${seasonSelection} FROM rate_season WHERE id = ${id}
   `.execute(db);
   return rows[0] && toSeason(rows[0]);
@@ -249,7 +219,7 @@ export async function seasonsOfPlan(
     options.from !== undefined && options.to !== undefined
       ? sql`AND nights && daterange(${options.from}::date, ${options.to}::date, '[)')`
       : sql``;
-  const { rows } = await sql<Omit<SeasonRow, 'weekdayPrices'> & { weekdayPrices: unknown }>`
+  const { rows } = await sql<StoredSeason>`
     SELECT ${seasonSelection} FROM rate_season
     WHERE rate_plan_id = ${ratePlanId} ${overlapping}
     ORDER BY lower(nights), id
@@ -258,13 +228,8 @@ export async function seasonsOfPlan(
   return rows.map(toSeason);
 }
 
-export async function countSeasons(db: Queryable, ratePlanId: string): Promise<number> {
-  const row = await db
-    .selectFrom('rateSeason')
-    .select((eb) => eb.fn.countAll<string>().as('count'))
-    .where('ratePlanId', '=', ratePlanId)
-    .executeTakeFirstOrThrow();
-  return Number(row.count);
+export function countSeasons(db: Queryable, ratePlanId: string): Promise<number> {
+  return countRows(db.selectFrom('rateSeason').where('ratePlanId', '=', ratePlanId));
 }
 
 export async function deleteSeason(tx: Tx, id: string): Promise<void> {
@@ -444,13 +409,8 @@ export async function taxesOfProperty(
   return rows.map(toTax);
 }
 
-export async function countTaxes(db: Queryable, propertyId: string): Promise<number> {
-  const row = await db
-    .selectFrom('tax')
-    .select((eb) => eb.fn.countAll<string>().as('count'))
-    .where('propertyId', '=', propertyId)
-    .executeTakeFirstOrThrow();
-  return Number(row.count);
+export function countTaxes(db: Queryable, propertyId: string): Promise<number> {
+  return countRows(db.selectFrom('tax').where('propertyId', '=', propertyId));
 }
 
 // --- cancellation policies -------------------------------------------------------------------------
@@ -507,12 +467,8 @@ export function policiesOfOrganization(db: Queryable, page: { limit: number; off
     .execute();
 }
 
-export async function countPolicies(db: Queryable): Promise<number> {
-  const row = await db
-    .selectFrom('cancellationPolicy')
-    .select((eb) => eb.fn.countAll<string>().as('count'))
-    .executeTakeFirstOrThrow();
-  return Number(row.count);
+export function countPolicies(db: Queryable): Promise<number> {
+  return countRows(db.selectFrom('cancellationPolicy'));
 }
 
 /** PostgreSQL's error code and constraint, to turn a constraint's refusal into a stable code. */
