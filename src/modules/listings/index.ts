@@ -1,4 +1,5 @@
 import type { TenureModule } from '../../platform/module.ts';
+import { refreshPublishedPricesJob } from './from-prices.ts';
 import { followInventory, refreshFromPrices } from './subscribers.ts';
 import { listingsRoutes } from './routes.ts';
 
@@ -13,4 +14,5 @@ export const listingsModule: TenureModule = {
   name: 'listings',
   routes: listingsRoutes,
   subscribers: [refreshFromPrices, followInventory],
+  jobs: [refreshPublishedPricesJob],
 };

@@ -10,6 +10,7 @@ import { identityModule } from '../identity/index.ts';
 import { createInventoryFixture, type InventoryFixture, inventoryModule } from '../inventory/index.ts';
 import { grantPlatformAdmin, organizationsModule, platformOrganizationId } from '../organizations/index.ts';
 import { pricingModule } from '../pricing/index.ts';
+import { refreshPublishedPrices } from './from-prices.ts';
 import { listingsModule, listingTerms, publicListingOrganization } from './index.ts';
 
 let t: TestApp;
@@ -446,6 +447,21 @@ describe('the published "from" price', () => {
     expect(changed.statusCode, changed.body).toBe(200);
     await waitFor(async () => (await published()) === 7_900, { message: 'the from price of the changed plan' });
     expect((await call('GET', `/v1/listings/${listing.id}`, null)).json()).toMatchObject({ fromPrice: { amount: 7_900, currency: 'EUR' } });
+  });
+
+  it('is copied again by the daily job, whatever changed without an event', async () => {
+    const org = await organization('daily', { city: 'Faro' });
+    await publish(org);
+    const published = async () => (await marketplace('city=faro')).data[0]?.dailyPrice;
+    const planId = await ratePlan(org, 9_900);
+    await waitFor(async () => (await published()) === 9_900, { message: 'the from price of the new plan' });
+
+    // As the day a cheap season ends: the price moves with no event to say so.
+    await sql`UPDATE rate_plan SET base_price = 6500 WHERE id = ${planId}`.execute(t.database.owner);
+    expect(await published()).toBe(9_900);
+    const refreshed = await refreshPublishedPrices(t.database.db);
+    expect(refreshed.listings).toBeGreaterThanOrEqual(1);
+    expect(await published()).toBe(6_500);
   });
 });
 
