@@ -120,6 +120,18 @@ describe('a daily stay booked at the front desk', () => {
     expect(audit.data.map((entry) => entry.action)).toEqual(['STATUS_CHANGE', 'CHECK_OUT', 'CHECK_IN', 'CONFIRM', 'APPROVE', 'CREATE']);
   });
 
+  it('keeps a unit with stays on record: deleting it answers 409, an unbooked unit is deleted', async () => {
+    const stay = await createStay(t, host, { units: 2 });
+    await book(t, host.admin, walkInStay(stay, day(3), day(5), { unitId: stay.unitIds[0] }));
+    const remove = (unitId: string | undefined) =>
+      t.app.inject({ method: 'DELETE', url: `/v1/units/${unitId ?? ''}`, headers: { authorization: `Bearer ${host.admin.accessToken}` } });
+    const refused = await remove(stay.unitIds[0]);
+    expect(refused.statusCode, refused.body).toBe(409);
+    expect(refused.json()).toMatchObject({ code: 'inventory.unit_has_stays' });
+    expectStatus(await api.get(`/v1/units/${stay.unitIds[0] ?? ''}`, host.admin), 200);
+    expect((await remove(stay.unitIds[1])).statusCode).toBe(204);
+  });
+
   it('an early check-out after the first night shortens the occupancy to end today', async () => {
     const stay = await createStay(t, host, { units: 1 });
     const booking = await book(t, host.admin, walkInStay(stay, day(0), day(4)));

@@ -16,5 +16,6 @@ export const inventoryErrors = defineErrors('inventory', {
   unit_type_code_taken: { status: 409, title: 'Another unit type of the property has this code' },
   unit_type_in_use: { status: 409, title: 'Units are still of this type' },
   unit_name_taken: { status: 409, title: 'Another unit of the property has this name' },
+  unit_has_stays: { status: 409, title: 'The unit has stays or blocks on record' },
   inspection_requires_clean: { status: 409, title: 'Only a clean unit can be marked inspected' },
 });

@@ -258,7 +258,12 @@ export async function updateUnit(tx: Tx, acting: Acting, unitId: string, body: U
 export async function deleteUnit(tx: Tx, acting: Acting, unitId: string): Promise<void> {
   const current = await unitById(tx, unitId, acting.reach, { forUpdate: true });
   if (!current) throw inventoryErrors.raise('unit_not_found');
-  await deleteUnitRow(tx, unitId);
+  try {
+    await deleteUnitRow(tx, unitId);
+  } catch (error) {
+    if (foreignKeyViolation(error)) throw inventoryErrors.raise('unit_has_stays', 'Set it out of service instead');
+    throw error;
+  }
   await recordChange(tx, acting.caller, {
     orgId: acting.orgId,
     action: 'DELETE',
