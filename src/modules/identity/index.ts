@@ -1,4 +1,4 @@
-import { type SigningKeySecret, signingKeySecrets } from '../../platform/config.ts';
+import { type Config, signingKeySecrets } from '../../platform/config.ts';
 import type { Queryable, Tx } from '../../platform/db/database.ts';
 import { platformErrors } from '../../platform/http/errors.ts';
 import type { TenureModule } from '../../platform/module.ts';
@@ -22,19 +22,16 @@ export { accessTokenLifetimeSeconds, tokenAudience, tokenIssuer } from './tokens
 
 /**
  * Signs an access token for a session of the user, acting in an organization with a role there:
- * what switching the acting organization returns.
+ * what switching the acting organization returns. The configuration holds the secrets that
+ * decrypt the signing keys.
  */
 export async function signSessionAccessToken(
   tx: Tx,
   principal: { userId: string; sessionId: string; orgId: string | null; role: string | null },
+  config: Config,
 ): Promise<{ accessToken: string; expiresIn: number }> {
-  if (!registeredSecrets) throw new Error('The identity module signs access tokens once its routes are registered');
-  return signAccessToken(tx, principal, { secrets: registeredSecrets });
+  return signAccessToken(tx, principal, { secrets: signingKeySecrets(config) });
 }
-
-// Other modules sign through `signSessionAccessToken` without handling the secrets that decrypt
-// the signing keys: the module keeps those of the configuration its routes were registered with.
-let registeredSecrets: readonly SigningKeySecret[] | undefined;
 
 /** A user's account as other modules may see it (never the password hash), or undefined. */
 export async function findUser(db: Queryable, userId: string): Promise<UserReply | undefined> {
@@ -64,10 +61,7 @@ export async function openAccount(tx: Tx, options: { caller: Caller; email: stri
 
 export const identityModule: TenureModule = {
   name: 'identity',
-  routes(app, dependencies) {
-    registeredSecrets = signingKeySecrets(dependencies.config);
-    identityRoutes(app, dependencies);
-  },
+  routes: identityRoutes,
   accessTokenVerifier,
   jobs: [
     {

@@ -1,9 +1,9 @@
 import type { FastifyRequest } from 'fastify';
-import { type AuditAction, recordAudit } from '../../platform/audit/audit-log.ts';
+import type { AuditAction } from '../../platform/audit/audit-log.ts';
+import { recordChange as recordPlatformChange } from '../../platform/audit/change.ts';
 import { type AuditContext, auditContextOf } from '../../platform/audit/http.ts';
 import type { Tx } from '../../platform/db/database.ts';
 import type { EventContext } from '../../platform/events/envelope.ts';
-import { publish } from '../../platform/events/outbox.ts';
 import { eventContextOf } from '../../platform/http/event-context.ts';
 
 /** Who calls a use case and from where: the context of its events and audit entries. */
@@ -39,6 +39,10 @@ export async function recordChange(
   },
 ): Promise<void> {
   const { organizationId, role, event, ...entry } = change;
-  if (event) await publish(tx, { ...caller.context, tenantId: organizationId }, { ...event, source: 'organizations' });
-  await recordAudit(tx, { ...caller.audit, actor: { ...caller.audit.actor, role }, orgId: organizationId, ...entry });
+  const actingAs = { userId: null, context: caller.context, audit: { ...caller.audit, actor: { ...caller.audit.actor, role } } };
+  await recordPlatformChange(tx, actingAs, {
+    ...entry,
+    orgId: organizationId,
+    ...(event ? { event: { ...event, source: 'organizations' } } : {}),
+  });
 }

@@ -1,3 +1,4 @@
+import type { Config } from '../../platform/config.ts';
 import type { Queryable, Tx } from '../../platform/db/database.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import { signSessionAccessToken } from '../identity/index.ts';
@@ -87,19 +88,18 @@ export async function listMyOrganizations(db: Queryable, options: { userId: stri
  * token for the same session, carrying the organization and the role held there. Later sign-ins
  * and refreshes of this session keep acting in it.
  */
-export async function switchOrganization(tx: Tx, options: { caller: Caller; organizationId: string }): Promise<SwitchReply> {
-  const { caller, organizationId } = options;
+export async function switchOrganization(
+  tx: Tx,
+  options: { caller: Caller; organizationId: string; config: Config },
+): Promise<SwitchReply> {
+  const { caller, organizationId, config } = options;
   const membership = await membershipOf(tx, { organizationId, userId: caller.userId });
   const organization = membership && (await organizationById(tx, organizationId));
   if (!membership || !organization) throw organizationErrors.raise('not_found');
   const before = await actingMembership(tx, { sessionId: caller.sessionId, userId: caller.userId });
   await setActingOrganization(tx, { sessionId: caller.sessionId, userId: caller.userId, organizationId });
-  const token = await signSessionAccessToken(tx, {
-    userId: caller.userId,
-    sessionId: caller.sessionId,
-    orgId: organizationId,
-    role: membership.role,
-  });
+  const principal = { userId: caller.userId, sessionId: caller.sessionId, orgId: organizationId, role: membership.role };
+  const token = await signSessionAccessToken(tx, principal, config);
   await recordChange(tx, caller, {
     organizationId,
     role: membership.role,

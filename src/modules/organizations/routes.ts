@@ -30,7 +30,7 @@ import {
 const signedIn = { preHandler: requireUser } as const;
 const organizations = { tags: ['organizations'] };
 
-export function organizationsRoutes(app: App, { db }: ModuleDependencies): void {
+export function organizationsRoutes(app: App, { db, config }: ModuleDependencies): void {
   app.post(
     '/v1/organizations',
     {
@@ -73,7 +73,7 @@ export function organizationsRoutes(app: App, { db }: ModuleDependencies): void 
       },
     },
     async (request) =>
-      request.transaction((tx) => switchOrganization(tx, { caller: callerOf(request), organizationId: request.params.id })),
+      request.transaction((tx) => switchOrganization(tx, { caller: callerOf(request), organizationId: request.params.id, config })),
   );
 
   app.get(
