@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { ConfigError, developmentSigningKeySecrets, loadConfig, redactUrl, signingKeySecrets } from './config.ts';
+import {
+  ConfigError,
+  dataEncryptionKeys,
+  developmentDataEncryptionKeys,
+  developmentSandboxWebhookSecret,
+  developmentSigningKeySecrets,
+  loadConfig,
+  redactUrl,
+  signingKeySecrets,
+} from './config.ts';
 
 /** The message of the error loadConfig throws for this environment. */
 function rejection(env: NodeJS.ProcessEnv): string {
@@ -126,7 +135,48 @@ describe('SIGNING_KEY_SECRETS', () => {
       expect(message).toBe('Invalid configuration: SIGNING_KEY_SECRETS must not use the development secret when NODE_ENV=production');
       expect(message).not.toContain(developmentKey);
     }
-    expect(signingKeySecrets(loadConfig({ NODE_ENV: 'production', SIGNING_KEY_SECRETS: secret('production') }))[0]!.id).toBe('production');
+    const dataKeys = secret('data');
+    expect(
+      signingKeySecrets(
+        loadConfig({ NODE_ENV: 'production', SIGNING_KEY_SECRETS: secret('production'), DATA_ENCRYPTION_KEYS: dataKeys }),
+      )[0]!.id,
+    ).toBe('production');
+  });
+});
+
+describe('DATA_ENCRYPTION_KEYS', () => {
+  const secret = (id: string) => `${id}:${randomBytes(32).toString('base64')}`;
+  it('refuses production without keys of its own, and never echoes them', () => {
+    const signing = secret('signing');
+    expect(rejection({ NODE_ENV: 'production', SIGNING_KEY_SECRETS: signing })).toBe(
+      'Invalid configuration: DATA_ENCRYPTION_KEYS is required when NODE_ENV=production',
+    );
+    const message = rejection({
+      NODE_ENV: 'production',
+      SIGNING_KEY_SECRETS: signing,
+      DATA_ENCRYPTION_KEYS: developmentDataEncryptionKeys,
+    });
+    expect(message).toBe('Invalid configuration: DATA_ENCRYPTION_KEYS must not use the development key when NODE_ENV=production');
+    expect(rejection({ DATA_ENCRYPTION_KEYS: 'k1:not-base64' })).toMatch(
+      /^Invalid configuration: DATA_ENCRYPTION_KEYS must be a comma-separated list/,
+    );
+    expect(rejection({ DATA_ENCRYPTION_KEYS: 'k1:not-base64' })).not.toContain('not-base64');
+    expect(dataEncryptionKeys(loadConfig({ DATA_ENCRYPTION_KEYS: secret('k2') }))[0]!.id).toBe('k2');
+  });
+});
+
+describe('payment providers', () => {
+  it('asks for the companions of Stripe and M-Pesa settings', () => {
+    expect(rejection({ STRIPE_SECRET_KEY: 'sk_test_123' })).toBe(
+      'Invalid configuration: STRIPE_WEBHOOK_SECRETS is required when STRIPE_SECRET_KEY is set',
+    );
+    expect(rejection({ MPESA_CONSUMER_KEY: 'key' })).toBe(
+      'Invalid configuration: MPESA_CONSUMER_SECRET is required when MPESA_CONSUMER_KEY is set',
+    );
+    const config = loadConfig({ STRIPE_SECRET_KEY: 'sk_test_123', STRIPE_WEBHOOK_SECRETS: 'whsec_one_0123456789, whsec_two_0123456789' });
+    expect(config.STRIPE_WEBHOOK_SECRETS).toEqual(['whsec_one_0123456789', 'whsec_two_0123456789']);
+    expect(loadConfig({}).SANDBOX_WEBHOOK_SECRETS).toEqual([developmentSandboxWebhookSecret]);
+    expect(loadConfig({ PUBLIC_BASE_URL: 'https://rent.example.com/' }).PUBLIC_BASE_URL).toBe('https://rent.example.com');
   });
 });
 

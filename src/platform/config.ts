@@ -84,6 +84,23 @@ const signingKeySecretList = z.string().superRefine((value, context) => {
   if ('problem' in secrets) context.addIssue({ code: 'custom', message: secrets.problem });
 });
 
+// Published in .env.example too, so production refuses it as well.
+const developmentDataKey = Buffer.from('tenure-dev-data-key-not-for-prod');
+export const developmentDataEncryptionKeys = `development:${developmentDataKey.toString('base64')}`;
+
+export const developmentSandboxWebhookSecret = 'whsec_sandbox_development_only';
+
+/** Comma-separated secrets, the first in use and the others still accepted (a rotation). */
+const secretList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== ''),
+  )
+  .refine((secrets) => secrets.length > 0 && secrets.every((secret) => secret.length >= 16), 'must list secrets of at least 16 characters');
+
 export const processRoles = ['all', 'api', 'worker'] as const;
 export type ProcessRole = (typeof processRoles)[number];
 
@@ -165,12 +182,66 @@ const ConfigSchema = z.object({
 
   // `auto`: the first start on an empty embedded database seeds a small demo (never a DATABASE_URL one).
   DEMO_DATA: z.enum(['auto', 'off']).default('auto'),
+
+  // Where providers reach this server (M-Pesa callbacks): scheme, host and port, no path.
+  PUBLIC_BASE_URL: z
+    .url()
+    .refine((value) => /^https?:\/\//.test(value), 'must start with http:// or https://')
+    .transform((value) => value.replace(/\/+$/, ''))
+    .default('http://localhost:3000'),
+  // Encrypt personal data at rest (bank account numbers): `id:base64-of-32-bytes,…`, the first encrypts.
+  DATA_ENCRYPTION_KEYS: signingKeySecretList.default(developmentDataEncryptionKeys),
+  // The organization's commission on a booking, in basis points of what escrow releases to the owner.
+  PAYMENTS_COMMISSION_BPS: integer(0, 10_000).default(1000),
+  // A captured booking payment stays in escrow until this long after check-in.
+  ESCROW_RELEASE_GRACE_HOURS: integer(0, 24 * 90).default(24),
+  // The sandbox provider (the default) signs its webhooks with the first secret; its rail timings
+  // (seconds) are multiplied by the scale.
+  // In production the sandbox is off unless its secret is replaced: the default one is public.
+  SANDBOX_WEBHOOK_SECRETS: secretList.default([developmentSandboxWebhookSecret]),
+  SANDBOX_TIME_SCALE: z.coerce.number().min(0).max(1000).default(1),
+  // Stripe for cards when set: the secret key, the webhook endpoint secrets (several while rotating)
+  // and the API's address (a local fake in tests).
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_\S+$/, 'must look like sk_test_…')
+    .optional(),
+  STRIPE_WEBHOOK_SECRETS: secretList.optional(),
+  STRIPE_API_URL: z.url().default('https://api.stripe.com'),
+  // M-Pesa (Daraja) for mobile money when set: app credentials, the pay bill or till, its passkey,
+  // and for payouts (B2C) the initiator and its encrypted credential.
+  MPESA_API_URL: z.url().default('https://sandbox.safaricom.co.ke'),
+  MPESA_CONSUMER_KEY: z.string().min(1).optional(),
+  MPESA_CONSUMER_SECRET: z.string().min(1).optional(),
+  MPESA_SHORTCODE: z
+    .string()
+    .regex(/^[0-9]{5,7}$/, 'must be a short code of 5 to 7 digits')
+    .optional(),
+  MPESA_PASSKEY: z.string().min(1).optional(),
+  MPESA_TRANSACTION_TYPE: z.enum(['CustomerPayBillOnline', 'CustomerBuyGoodsOnline']).default('CustomerPayBillOnline'),
+  // A secret path segment of the callback URLs: M-Pesa signs nothing, so a guessed URL is refused
+  // before the status query that confirms every callback.
+  MPESA_CALLBACK_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  MPESA_B2C_SHORTCODE: z
+    .string()
+    .regex(/^[0-9]{5,7}$/, 'must be a short code of 5 to 7 digits')
+    .optional(),
+  MPESA_B2C_INITIATOR_NAME: z.string().min(1).optional(),
+  MPESA_B2C_SECURITY_CREDENTIAL: z.string().min(1).optional(),
 });
 
 /** Settings that only make sense together: the first one missing, named in one line. */
 function missingCompanion(config: z.infer<typeof ConfigSchema>): string | undefined {
   if (config.PLATFORM_ADMIN_EMAIL !== undefined && config.PLATFORM_ADMIN_PASSWORD === undefined) {
     return 'PLATFORM_ADMIN_PASSWORD is required when PLATFORM_ADMIN_EMAIL is set';
+  }
+  if (config.STRIPE_SECRET_KEY !== undefined && config.STRIPE_WEBHOOK_SECRETS === undefined) {
+    return 'STRIPE_WEBHOOK_SECRETS is required when STRIPE_SECRET_KEY is set';
+  }
+  if (config.MPESA_CONSUMER_KEY !== undefined) {
+    for (const companion of ['MPESA_CONSUMER_SECRET', 'MPESA_SHORTCODE', 'MPESA_PASSKEY', 'MPESA_CALLBACK_TOKEN'] as const) {
+      if (config[companion] === undefined) return `${companion} is required when MPESA_CONSUMER_KEY is set`;
+    }
   }
   if (config.S3_BUCKET !== undefined) {
     if (config.S3_ACCESS_KEY_ID === undefined) return 'S3_ACCESS_KEY_ID is required when S3_BUCKET is set';
@@ -186,13 +257,37 @@ function productionProblem(config: z.infer<typeof ConfigSchema>, input: Record<s
   if (signingKeySecrets(config).some((secret) => secret.key.equals(developmentSigningKey))) {
     return 'SIGNING_KEY_SECRETS must not use the development secret when NODE_ENV=production';
   }
+  if (input.DATA_ENCRYPTION_KEYS === undefined) return 'DATA_ENCRYPTION_KEYS is required when NODE_ENV=production';
+  if (dataEncryptionKeys(config).some((secret) => secret.key.equals(developmentDataKey))) {
+    return 'DATA_ENCRYPTION_KEYS must not use the development key when NODE_ENV=production';
+  }
   return undefined;
+}
+
+/** The keys that encrypt personal data at rest: the first encrypts, every one decrypts. */
+export function dataEncryptionKeys(config: Pick<Config, 'DATA_ENCRYPTION_KEYS'>): SigningKeySecret[] {
+  const secrets = parseSigningKeySecrets(config.DATA_ENCRYPTION_KEYS);
+  if ('problem' in secrets) throw new ConfigError(`Invalid configuration: DATA_ENCRYPTION_KEYS ${secrets.problem}`);
+  return secrets;
 }
 
 export type Config = z.infer<typeof ConfigSchema>;
 
 /** Never echoed in an error message, even when rejected. */
-const secretVariables = new Set(['OPERATOR_TOKEN', 'S3_SECRET_ACCESS_KEY', 'SIGNING_KEY_SECRETS', 'PLATFORM_ADMIN_PASSWORD']);
+const secretVariables = new Set([
+  'OPERATOR_TOKEN',
+  'S3_SECRET_ACCESS_KEY',
+  'SIGNING_KEY_SECRETS',
+  'PLATFORM_ADMIN_PASSWORD',
+  'DATA_ENCRYPTION_KEYS',
+  'SANDBOX_WEBHOOK_SECRETS',
+  'STRIPE_SECRET_KEY',
+  'STRIPE_WEBHOOK_SECRETS',
+  'MPESA_CONSUMER_SECRET',
+  'MPESA_PASSKEY',
+  'MPESA_CALLBACK_TOKEN',
+  'MPESA_B2C_SECURITY_CREDENTIAL',
+]);
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -27,6 +27,16 @@ describe('.env.example', () => {
           'S3_BUCKET',
           'S3_ACCESS_KEY_ID',
           'S3_SECRET_ACCESS_KEY',
+          'STRIPE_SECRET_KEY',
+          'STRIPE_WEBHOOK_SECRETS',
+          'MPESA_CONSUMER_KEY',
+          'MPESA_CONSUMER_SECRET',
+          'MPESA_SHORTCODE',
+          'MPESA_PASSKEY',
+          'MPESA_CALLBACK_TOKEN',
+          'MPESA_B2C_SHORTCODE',
+          'MPESA_B2C_INITIATOR_NAME',
+          'MPESA_B2C_SECURITY_CREDENTIAL',
         ])
         .filter((key, i, all) => all.indexOf(key) === i)
         .sort(),

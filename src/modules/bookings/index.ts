@@ -12,6 +12,7 @@ import { bookingsRoutes } from './routes.ts';
  * transaction that records the payment.
  */
 export { confirmBooking } from './transitions.ts';
+export { type BookingFacts, bookingFacts } from './facts.ts';
 export { bookingStatuses, type BookingStatus } from './state-machine.ts';
 export type { BookingSummary } from './schemas.ts';
 

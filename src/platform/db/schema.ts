@@ -99,6 +99,29 @@ export interface AuthSigningKey {
   retiresAt: Timestamp;
 }
 
+export interface BankAccount {
+  accountNumberEncrypted: string;
+  accountNumberFingerprint: string;
+  accountNumberKeyId: string;
+  accountNumberLast4: string;
+  accountType: string;
+  active: Generated<boolean>;
+  bankName: string | null;
+  country: string;
+  createdAt: Generated<Timestamp>;
+  createdBy: string | null;
+  currency: string;
+  deactivatedAt: Timestamp | null;
+  holderId: string | null;
+  holderName: string;
+  holderType: string;
+  id: string;
+  isPrimary: Generated<boolean>;
+  orgId: string;
+  routingNumber: string | null;
+  updatedAt: Generated<Timestamp>;
+}
+
 export interface Booking {
   adults: number;
   approvalNote: string | null;
@@ -232,6 +255,101 @@ export interface Invitation {
   tokenHash: string;
 }
 
+export interface Invoice {
+  amountPaid: Generated<number>;
+  billTo: Json;
+  bookingId: string | null;
+  createdAt: Generated<Timestamp>;
+  createdBy: string | null;
+  currency: string;
+  customerId: string;
+  dueDate: string;
+  id: string;
+  issueDate: string;
+  kind: string;
+  ledgerEntryId: string | null;
+  notes: string | null;
+  number: string;
+  orgId: string;
+  paidAt: Timestamp | null;
+  seller: Json;
+  sequenceNumber: number;
+  status: string;
+  subtotal: number;
+  taxTotal: number;
+  total: number;
+  updatedAt: Generated<Timestamp>;
+  voidedAt: Timestamp | null;
+  voidReason: string | null;
+}
+
+export interface InvoiceLine {
+  amount: number;
+  description: string;
+  id: string;
+  included: Generated<boolean>;
+  invoiceId: string;
+  kind: string;
+  orgId: string;
+  position: number;
+  quantity: Generated<Numeric>;
+  unitAmount: number;
+}
+
+export interface InvoiceSequence {
+  nextNumber: Generated<number>;
+  orgId: string;
+}
+
+export interface JournalEntry {
+  correlationId: string | null;
+  createdAt: Generated<Timestamp>;
+  createdBy: string | null;
+  description: string;
+  effectiveAt: Timestamp;
+  id: string;
+  metadata: Generated<Json>;
+  orgId: string;
+  reversesEntryId: string | null;
+  sourceEvent: string;
+  sourceId: string;
+  sourceType: string;
+}
+
+export interface LedgerAccount {
+  balance: Generated<number>;
+  code: string;
+  createdAt: Generated<Timestamp>;
+  currency: string;
+  id: string;
+  name: string;
+  orgId: string;
+  partyId: string | null;
+  partyType: string | null;
+  postingCount: Generated<number>;
+  type: string;
+  updatedAt: Generated<Timestamp>;
+}
+
+export interface LedgerBalanceCheck {
+  accountsChecked: number;
+  checkedAt: Generated<Timestamp>;
+  id: string;
+  mismatches: Generated<Json>;
+  orgId: string;
+}
+
+export interface LedgerPosting {
+  accountId: string;
+  amount: number;
+  balanceAfter: Generated<number>;
+  createdAt: Generated<Timestamp>;
+  currency: string;
+  entryId: string;
+  id: string;
+  orgId: string;
+}
+
 export interface Listing {
   amenities: Generated<string[]>;
   autoAcceptDaily: Generated<boolean>;
@@ -339,6 +457,84 @@ export interface OutboxEvent {
   type: string;
 }
 
+export interface Payment {
+  amount: number;
+  attention: string | null;
+  bookingId: string | null;
+  clientAction: Json | null;
+  createdAt: Generated<Timestamp>;
+  createdBy: string | null;
+  currency: string;
+  description: string | null;
+  escrowReleaseDueAt: Timestamp | null;
+  escrowStatus: Generated<string>;
+  failureCode: string | null;
+  failureReason: string | null;
+  id: string;
+  idempotencyKey: string | null;
+  invoiceId: string | null;
+  leaseId: string | null;
+  metadata: Generated<Json>;
+  method: string;
+  orgId: string;
+  payeeOwnerId: string | null;
+  payerBankAccountId: string | null;
+  payerCustomerId: string | null;
+  payerPhone: string | null;
+  provider: string;
+  providerReference: string | null;
+  purpose: string;
+  rail: string | null;
+  receiptNumber: string | null;
+  refundedAmount: Generated<number>;
+  requestFingerprint: string | null;
+  retryCount: Generated<number>;
+  status: string;
+  succeededAt: Timestamp | null;
+  updatedAt: Generated<Timestamp>;
+  version: Generated<number>;
+}
+
+export interface PaymentEvent {
+  actorId: string | null;
+  actorType: string;
+  correlationId: string | null;
+  data: Generated<Json>;
+  fromStatus: string | null;
+  id: string;
+  occurredAt: Generated<Timestamp>;
+  orgId: string;
+  paymentId: string;
+  reason: string | null;
+  sequence: number;
+  snapshot: Json;
+  toStatus: string;
+  type: string;
+}
+
+export interface Payout {
+  amount: number;
+  bankAccountId: string | null;
+  createdAt: Generated<Timestamp>;
+  currency: string;
+  destinationType: string;
+  failureCode: string | null;
+  failureReason: string | null;
+  id: string;
+  idempotencyKey: string | null;
+  note: string | null;
+  orgId: string;
+  ownerId: string;
+  phone: string | null;
+  provider: string;
+  providerReference: string | null;
+  rail: string | null;
+  requestedBy: string | null;
+  settledAt: Timestamp | null;
+  status: string;
+  updatedAt: Generated<Timestamp>;
+}
+
 export interface Property {
   addressLine1: string;
   addressLine2: string | null;
@@ -373,6 +569,15 @@ export interface PropertyOwner {
   phone: string | null;
   updatedAt: Generated<Timestamp>;
   userId: string | null;
+}
+
+export interface ProviderReference {
+  createdAt: Generated<Timestamp>;
+  objectId: string;
+  objectType: string;
+  orgId: string;
+  provider: string;
+  reference: string;
 }
 
 export interface RateDay {
@@ -418,6 +623,38 @@ export interface RateSeason {
   price: number;
   ratePlanId: string;
   weekdayPrices: Generated<Json>;
+}
+
+export interface Refund {
+  amount: number;
+  bookingId: string | null;
+  createdAt: Generated<Timestamp>;
+  createdBy: string | null;
+  currency: string;
+  failureReason: string | null;
+  id: string;
+  idempotencyKey: string | null;
+  note: string | null;
+  orgId: string;
+  paymentId: string;
+  provider: string;
+  providerReference: string | null;
+  reason: string;
+  settledAt: Timestamp | null;
+  status: string;
+  updatedAt: Generated<Timestamp>;
+}
+
+export interface SandboxOperation {
+  amount: number;
+  createdAt: Generated<Timestamp>;
+  currency: string;
+  delivered: Generated<number>;
+  id: string;
+  nextAt: Timestamp | null;
+  objectType: string;
+  reference: string;
+  script: Json;
 }
 
 export interface Tax {
@@ -478,6 +715,17 @@ export interface UserAccount {
   updatedAt: Generated<Timestamp>;
 }
 
+export interface WebhookReceipt {
+  eventId: string;
+  eventType: string;
+  objectId: string | null;
+  objectType: string | null;
+  orgId: string | null;
+  outcome: string;
+  provider: string;
+  receivedAt: Generated<Timestamp>;
+}
+
 export interface DB {
   actingOrganization: ActingOrganization;
   auditArchive: AuditArchive;
@@ -486,6 +734,7 @@ export interface DB {
   authRefreshToken: AuthRefreshToken;
   authSession: AuthSession;
   authSigningKey: AuthSigningKey;
+  bankAccount: BankAccount;
   booking: Booking;
   bookingEvent: BookingEvent;
   cancellationPolicy: CancellationPolicy;
@@ -494,20 +743,34 @@ export interface DB {
   eventInbox: EventInbox;
   idempotencyKey: IdempotencyKey;
   invitation: Invitation;
+  invoice: Invoice;
+  invoiceLine: InvoiceLine;
+  invoiceSequence: InvoiceSequence;
+  journalEntry: JournalEntry;
+  ledgerAccount: LedgerAccount;
+  ledgerBalanceCheck: LedgerBalanceCheck;
+  ledgerPosting: LedgerPosting;
   listing: Listing;
   listingPublication: ListingPublication;
   membership: Membership;
   occupancy: Occupancy;
   organization: Organization;
   outboxEvent: OutboxEvent;
+  payment: Payment;
+  paymentEvent: PaymentEvent;
+  payout: Payout;
   property: Property;
   propertyOwner: PropertyOwner;
+  providerReference: ProviderReference;
   rateDay: RateDay;
   ratePlan: RatePlan;
   rateSeason: RateSeason;
+  refund: Refund;
+  sandboxOperation: SandboxOperation;
   tax: Tax;
   tenantIsolationExemption: TenantIsolationExemption;
   unit: Unit;
   unitType: UnitType;
   userAccount: UserAccount;
+  webhookReceipt: WebhookReceipt;
 }
