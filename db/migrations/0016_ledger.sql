@@ -112,9 +112,14 @@ BEGIN
 END
 $$;
 
+-- Each branch names only its own table's column: PL/pgSQL resolves NEW's fields per statement.
 CREATE FUNCTION journal_entry_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM ledger_entry_check_balance(CASE WHEN TG_TABLE_NAME = 'journal_entry' THEN NEW.id ELSE NEW.entry_id END);
+  IF TG_TABLE_NAME = 'journal_entry' THEN
+    PERFORM ledger_entry_check_balance(NEW.id);
+  ELSE
+    PERFORM ledger_entry_check_balance(NEW.entry_id);
+  END IF;
   RETURN NULL;
 END
 $$;

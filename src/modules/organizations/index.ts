@@ -13,6 +13,7 @@ import { roleOf } from './store.ts';
 export { accessOf, permittedAccess, platformOrganizationId, requirePermission, type Access } from './access.ts';
 export { joinAsCustomer } from './customer-membership.ts';
 export { organizationIdsOfUser } from './organizations.ts';
+export { allOrganizationIds } from './store.ts';
 export { bootstrapPlatformAdmin, grantPlatformAdmin, type PlatformAdminOutcome } from './platform-admins.ts';
 export { actionsOf, permissionMatrix, roles, type ActionOf, type Resource, type Role, type Scope } from './permissions.ts';
 

@@ -39,6 +39,12 @@ export function organizationById(db: Queryable, id: string): Promise<Organizatio
   return db.selectFrom('organization').select(['id', 'name', 'isPlatform', 'createdAt']).where('id', '=', id).executeTakeFirst();
 }
 
+/** Every organization's id, oldest first: for jobs that act in each organization in turn. */
+export async function allOrganizationIds(db: Queryable): Promise<string[]> {
+  const rows = await db.selectFrom('organization').select('id').orderBy('createdAt').orderBy('id').execute();
+  return rows.map((row) => row.id);
+}
+
 /** The user's organizations with their role in each, oldest membership first. */
 export function organizationsOfUser(db: Queryable, userId: string) {
   return db
