@@ -1,0 +1,283 @@
+import type { LightMyRequestResponse } from 'fastify';
+import { sql } from 'kysely';
+import { expect } from 'vitest';
+import { bearer, newUser, type Session, uniqueEmail } from '../../../test/helpers/accounts.ts';
+import { buildTestApp, type TestApp } from '../../../test/helpers/app.ts';
+import { systemCaller } from '../../platform/audit/change.ts';
+import { todayIn } from '../../platform/dates.ts';
+import type { EventEnvelope } from '../../platform/events/envelope.ts';
+import { publish } from '../../platform/events/outbox.ts';
+import { transactionAsTenant } from '../../platform/db/tenant.ts';
+import { uuidv7 } from '../../platform/ids.ts';
+import type { TenureModule } from '../../platform/module.ts';
+import { bookingsModule } from '../bookings/index.ts';
+import { customerForUser, customersModule } from '../customers/index.ts';
+import { identityModule } from '../identity/index.ts';
+import { createInventoryFixture, type InventoryFixture, inventoryModule } from '../inventory/index.ts';
+import { ledgerModule } from '../ledger/index.ts';
+import { listingsModule } from '../listings/index.ts';
+import { organizationsModule } from '../organizations/index.ts';
+import { createRatePlanFixture, pricingModule } from '../pricing/index.ts';
+import { invoicesModule } from './index.ts';
+import type { InvoiceDetail } from './schemas.ts';
+
+/** Helpers for the invoices module's tests: the real application, set up through the modules' own routes and use cases. */
+
+export { bearer, type Session } from '../../../test/helpers/accounts.ts';
+
+export const invoiceModules: TenureModule[] = [
+  identityModule,
+  organizationsModule,
+  inventoryModule,
+  pricingModule,
+  customersModule,
+  listingsModule,
+  bookingsModule,
+  ledgerModule,
+  invoicesModule,
+];
+
+export async function invoicesTestApp(): Promise<TestApp> {
+  const t = await buildTestApp({ modules: invoiceModules, config: { RATE_LIMIT_MAX: '1000000' } });
+  return t;
+}
+
+export interface Http {
+  get(url: string, session?: Session): Promise<LightMyRequestResponse>;
+  post(url: string, session?: Session, payload?: object): Promise<LightMyRequestResponse>;
+  patch(url: string, session: Session, payload: object): Promise<LightMyRequestResponse>;
+}
+
+export function http(t: TestApp): Http {
+  const headers = (session?: Session) => (session ? bearer(session.accessToken) : {});
+  return {
+    get: (url, session) => t.app.inject({ method: 'GET', url, headers: headers(session) }),
+    post: (url, session, payload) => t.app.inject({ method: 'POST', url, headers: headers(session), ...(payload ? { payload } : {}) }),
+    patch: (url, session, payload) => t.app.inject({ method: 'PATCH', url, headers: headers(session), payload }),
+  };
+}
+
+/** A reply whose JSON body is a `Body`, as the caller names it. */
+export type Reply<Body> = Omit<LightMyRequestResponse, 'json'> & { json(): Body };
+
+/** The reply's body, once the reply is known to have this status (its body is shown when it has not). */
+export function expectStatus<Body>(reply: Reply<Body>, status: number): Body {
+  expect(reply.statusCode, reply.body).toBe(status);
+  return reply.json();
+}
+
+/** An organization and its admin, acting in it. */
+export interface Host {
+  orgId: string;
+  admin: Session;
+}
+
+async function switchTo(t: TestApp, session: Session, orgId: string): Promise<Session> {
+  const { accessToken } = expectStatus<{ accessToken: string }>(await http(t).post(`/v1/organizations/${orgId}/switch`, session), 200);
+  return { ...session, accessToken };
+}
+
+export async function newOrganization(t: TestApp, label = 'host'): Promise<Host> {
+  const admin = await newUser(t.app, label);
+  const { id } = expectStatus<{ id: string }>(await http(t).post('/v1/organizations', admin, { name: `${label} rentals` }), 201);
+  return { orgId: id, admin: await switchTo(t, admin, id) };
+}
+
+/** Invites a new user into the organization with a role and switches them to it. */
+export async function addMember(t: TestApp, host: Host, role: string, label = role): Promise<Session> {
+  const member = await newUser(t.app, label);
+  const invited = await http(t).post(`/v1/organizations/${host.orgId}/invitations`, host.admin, { email: member.email, role });
+  const { token } = expectStatus<{ token: string }>(invited, 201);
+  expectStatus(await http(t).post('/v1/invitations/accept', member, { token }), 200);
+  return switchTo(t, member, host.orgId);
+}
+
+/** A customer of the organization, made by staff. */
+export async function newCustomer(t: TestApp, host: Host, firstName = 'Ines'): Promise<string> {
+  const body = { firstName, lastName: 'Walker', email: uniqueEmail('guest'), phone: '+351912345678' };
+  return expectStatus<{ id: string }>(await http(t).post('/v1/customers', host.admin, body), 201).id;
+}
+
+/** The customer record whose login is the member's (a `customer` member's own). */
+export async function customerOfMember(t: TestApp, host: Host, member: Session): Promise<string> {
+  return transactionAsTenant(t.database.db, host.orgId, async (tx) => {
+    const caller = systemCaller(host.orgId, { correlationId: uuidv7() });
+    return (await customerForUser(tx, { userId: member.userId, email: member.email, firstName: 'Own', lastName: 'Guest' }, caller)).id;
+  });
+}
+
+export const timeZone = 'Europe/Lisbon';
+
+/** A date `days` from today at the fixtures' property (Lisbon). */
+export function day(days: number): string {
+  return todayIn(timeZone).add({ days }).toString();
+}
+
+export interface Stay extends InventoryFixture {
+  ratePlanId: string;
+}
+
+/**
+ * A hotel in Lisbon (EUR) with one unit type of two units and its default rate plan: 100.00 a
+ * night, a cleaning fee and taxes when asked.
+ */
+export async function createStay(
+  t: TestApp,
+  host: Host,
+  options: { cleaningFee?: number; taxes?: Parameters<typeof createRatePlanFixture>[2]['taxes']; ownerUserId?: string } = {},
+): Promise<Stay> {
+  const inventory = await createInventoryFixture(t.database.db, host.orgId, {
+    ...(options.ownerUserId === undefined ? {} : { owner: { userId: options.ownerUserId } }),
+  });
+  const plan = await createRatePlanFixture(t.database.db, host.orgId, {
+    unitTypeId: inventory.unitTypeId,
+    propertyId: inventory.propertyId,
+    plan: { basePrice: 10_000, cleaningFee: options.cleaningFee ?? 0 },
+    taxes: options.taxes ?? [],
+  });
+  return { ...inventory, ratePlanId: plan.ratePlanId };
+}
+
+export interface BookingReply {
+  id: string;
+  reference: string;
+  status: string;
+  customerId: string;
+  totalAmount: number;
+  currency: string;
+  checkIn: string;
+  priceBreakdown: { lines: { kind: string; amount: number; included?: boolean }[]; totals: { total: number; taxes: number } };
+}
+
+/** A walk-in's daily stay, paid at the property: confirmed at once (booking.confirmed). */
+export async function walkInBooking(
+  t: TestApp,
+  host: Host,
+  stay: Stay,
+  checkIn: string,
+  checkOut: string,
+  fields: Record<string, unknown> = {},
+): Promise<BookingReply> {
+  const body = {
+    rentalMode: 'daily',
+    unitTypeId: stay.unitTypeId,
+    checkIn,
+    checkOut,
+    customer: { firstName: 'Rui', lastName: 'Walker', email: uniqueEmail('rui') },
+    ...fields,
+  };
+  return expectStatus<BookingReply>(await http(t).post('/v1/bookings', host.admin, body), 201);
+}
+
+/** Publishes a payments event for the organization in a transaction of its own, as the payments module would. */
+export async function publishPaymentEvent(
+  t: TestApp,
+  orgId: string,
+  type: 'payment.succeeded' | 'payment.returned',
+  data: { paymentId?: string; purpose: string; bookingId?: string | null; invoiceId?: string | null; amount: number; currency: string },
+): Promise<EventEnvelope> {
+  const paymentId = data.paymentId ?? uuidv7();
+  return transactionAsTenant(t.database.db, orgId, (tx) =>
+    publish(
+      tx,
+      { correlationId: uuidv7(), causationId: null, actor: { type: 'system', id: null }, tenantId: orgId, clientApp: null },
+      {
+        type,
+        source: 'payments',
+        aggregate: { type: 'payment', id: paymentId },
+        data: {
+          paymentId,
+          purpose: data.purpose,
+          bookingId: data.bookingId ?? null,
+          invoiceId: data.invoiceId ?? null,
+          leaseId: null,
+          payerCustomerId: null,
+          payeeOwnerId: null,
+          amount: data.amount,
+          currency: data.currency,
+          method: 'card',
+          rail: null,
+          provider: 'sandbox',
+          status: type === 'payment.succeeded' ? 'succeeded' : 'returned',
+          failureCode: null,
+          receiptNumber: null,
+          retryCount: 0,
+        },
+      },
+    ),
+  );
+}
+
+export async function invoiceOf(t: TestApp, session: Session, invoiceId: string): Promise<InvoiceDetail> {
+  return expectStatus<InvoiceDetail>(await http(t).get(`/v1/invoices/${invoiceId}`, session), 200);
+}
+
+/** The invoices of a booking, any status, oldest first (read as the tables' owner). */
+export async function invoicesOfBooking(t: TestApp, bookingId: string): Promise<{ id: string; status: string; amountPaid: number }[]> {
+  const { rows } = await sql<{ id: string; status: string; amountPaid: number }>`
+    SELECT id, status, amount_paid FROM invoice WHERE booking_id = ${bookingId} ORDER BY sequence_number
+  `.execute(t.database.owner);
+  return rows;
+}
+
+/** The outbox events about one invoice, in order. */
+export async function eventTypesOf(t: TestApp, invoiceId: string): Promise<string[]> {
+  const { rows } = await sql<{ type: string }>`
+    SELECT type FROM outbox_event WHERE aggregate_type = 'invoice' AND aggregate_id = ${invoiceId} ORDER BY seq
+  `.execute(t.database.owner);
+  return rows.map((row) => row.type);
+}
+
+export interface LedgerLine {
+  code: string;
+  partyType: string | null;
+  partyId: string | null;
+  amount: number;
+}
+
+/** The postings of the journal entry a source event posted, by account code (read as the tables' owner). */
+export async function postingsOfSource(t: TestApp, source: { type: string; id: string; event: string }): Promise<LedgerLine[]> {
+  const { rows } = await sql<LedgerLine>`
+    SELECT a.code, a.party_type, a.party_id, p.amount
+    FROM journal_entry e JOIN ledger_posting p ON p.entry_id = e.id JOIN ledger_account a ON a.id = p.account_id
+    WHERE e.source_type = ${source.type} AND e.source_id = ${source.id} AND e.source_event = ${source.event}
+    ORDER BY a.code
+  `.execute(t.database.owner);
+  return rows;
+}
+
+/**
+ * Checks the file's structure as a reader would: the header, the trailer's startxref pointing at
+ * the cross-reference table, and every in-use entry's offset pointing at "<n> 0 obj". Returns the
+ * file as latin1 text.
+ */
+export function expectValidPdf(bytes: Buffer): string {
+  const text = bytes.toString('latin1');
+  expect(text.startsWith('%PDF-1.4\n')).toBe(true);
+  expect(text.endsWith('%%EOF\n')).toBe(true);
+  const startxref = /startxref\n(\d+)\n%%EOF\n$/.exec(text);
+  expect(startxref).not.toBeNull();
+  const xrefAt = Number(startxref![1]);
+  expect(text.slice(xrefAt, xrefAt + 5)).toBe('xref\n');
+  const [, first, count] = /^xref\n(\d+) (\d+)\n/.exec(text.slice(xrefAt)) ?? [];
+  expect(first).toBe('0');
+  const entriesAt = xrefAt + `xref\n0 ${count}\n`.length;
+  const size = Number(count);
+  for (let object = 0; object < size; object++) {
+    const entry = text.slice(entriesAt + object * 20, entriesAt + (object + 1) * 20);
+    expect(entry).toMatch(/^\d{10} \d{5} [nf] \n$/);
+    if (object === 0) {
+      expect(entry).toBe('0000000000 65535 f \n');
+      continue;
+    }
+    const offset = Number(entry.slice(0, 10));
+    expect(text.slice(offset, offset + `${object} 0 obj`.length), `object ${object}`).toBe(`${object} 0 obj`);
+  }
+  expect(text).toMatch(new RegExp(`trailer\\n<< /Size ${size} /Root 1 0 R`));
+  // Each stream's /Length is the byte count between "stream\n" and "\nendstream".
+  for (const match of text.matchAll(/<< \/Length (\d+) >>\nstream\n/g)) {
+    const start = match.index + match[0].length;
+    expect(text.slice(start + Number(match[1]), start + Number(match[1]) + '\nendstream'.length)).toBe('\nendstream');
+  }
+  return text;
+}
