@@ -4,7 +4,9 @@ import path from 'node:path';
  * Keeps the modular monolith modular:
  * - a file under src/modules/<a>/ reaches another module <b> only through src/modules/<b>/index.ts;
  * - code outside src/modules (platform, tests, benchmarks) reaches a module only through its index.ts;
- * - src/platform imports no module at all.
+ * - src/platform imports no module at all;
+ * - test code (`*.test.ts`, `test-support.ts`) may also use another module's `test-support.ts`, the
+ *   fixtures that module publishes for tests; nothing else may.
  */
 const modulesSegment = `${path.sep}src${path.sep}modules${path.sep}`;
 const platformSegment = `${path.sep}src${path.sep}platform${path.sep}`;
@@ -43,7 +45,9 @@ export const moduleBoundaries = {
         return;
       }
       const isIndex = target.inner === 'index.ts' || target.inner === 'index.js';
-      if (from?.name !== target.name && !isIndex) {
+      const isTestCode = /(\.test\.ts|(^|\/)test-support\.ts)$/.test(file.split(path.sep).join('/'));
+      const isFixtures = target.inner === 'test-support.ts';
+      if (from?.name !== target.name && !isIndex && !(isTestCode && isFixtures)) {
         context.report({ node, messageId: 'deepImport', data: { module: target.name, target: shown } });
       }
     }

@@ -16,6 +16,7 @@ import { createDatabase, createPool, type Database } from './platform/db/databas
 import { migrateDatabaseAt } from './platform/db/scratch-database.ts';
 import { acquirePostgres, type PostgresServer } from './platform/db/server.ts';
 import { startEventRelay } from './platform/events/relay.ts';
+import { subscribersOf } from './platform/module.ts';
 import { platformJobs } from './platform/jobs/platform-jobs.ts';
 import { startJobs } from './platform/jobs/jobs.ts';
 import { createLogger } from './platform/logging.ts';
@@ -119,7 +120,7 @@ async function main(): Promise<void> {
         logger,
         metrics,
         config,
-        subscribers: modules.flatMap((module) => module.subscribers ?? []),
+        subscribers: subscribersOf(modules, config),
       });
       stack.push({ name: 'event relay', stop: () => relay.stop() });
       readinessChecks.push({ name: 'event relay', check: async () => relay.problem() });

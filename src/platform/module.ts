@@ -35,10 +35,16 @@ export interface Memberships {
 export interface TenureModule {
   name: string;
   routes?: (app: App, dependencies: ModuleDependencies) => void | Promise<void>;
-  subscribers?: EventSubscriber[];
+  /** Its event subscribers; a function when they need the configuration (a provider to call). */
+  subscribers?: EventSubscriber[] | ((config: Config) => EventSubscriber[]);
   jobs?: JobDefinition[];
   /** The module that issues access tokens verifies them for every request. */
   accessTokenVerifier?: (db: Database) => AccessTokenVerifier;
   /** The module that keeps memberships (one at most). */
   memberships?: Memberships;
+}
+
+/** Every subscriber of the modules, built for this configuration. */
+export function subscribersOf(modules: readonly TenureModule[], config: Config): EventSubscriber[] {
+  return modules.flatMap((module) => (typeof module.subscribers === 'function' ? module.subscribers(config) : (module.subscribers ?? [])));
 }

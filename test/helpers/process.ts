@@ -34,8 +34,9 @@ export interface SpawnOptions {
   env?: Record<string, string>;
 }
 
-/** Production refuses the development secret; the children a test file starts share this one. */
+/** Production refuses the development secrets; the children a test file starts share these. */
 const signingKeySecrets = `process-tests:${randomBytes(32).toString('base64')}`;
+const dataEncryptionKeys = `process-tests:${randomBytes(32).toString('base64')}`;
 
 /**
  * The child sees only these variables and the test's own, never the test run's: DATABASE_URL in
@@ -53,6 +54,7 @@ function childEnv(options: SpawnOptions): NodeJS.ProcessEnv {
     LOG_LEVEL: 'info',
     EMBEDDED_POSTGRES_DIR: options.dataDir,
     SIGNING_KEY_SECRETS: signingKeySecrets,
+    DATA_ENCRYPTION_KEYS: dataEncryptionKeys,
     DEMO_DATA: 'off',
     ...options.env,
   };

@@ -24,6 +24,16 @@ function lint(file: string, code: string): string[] {
 }
 
 describe('module boundaries', () => {
+  it('lets test code use another module’s published test fixtures, and nothing else does', () => {
+    const fixtures = "import { createStay } from '../bookings/test-support.ts';";
+    expect(lint('src/modules/payments/payments.test.ts', fixtures)).toEqual([]);
+    expect(lint('src/modules/payments/test-support.ts', fixtures)).toEqual([]);
+    expect(lint('src/modules/payments/routes.ts', fixtures)).toEqual([
+      'Import module "bookings" through src/modules/bookings/index.ts, not src/modules/bookings/test-support.ts.',
+    ]);
+    expect(lint('src/modules/payments/payments.test.ts', "import { bookingById } from '../bookings/store.ts';")).toHaveLength(1);
+  });
+
   it('lets a module reach another only through its index.ts', () => {
     expect(lint('src/modules/bookings/service.ts', "import { quote } from '../pricing/index.ts';")).toEqual([]);
     expect(lint('src/modules/bookings/service.ts', "import { rates } from '../pricing/rates.ts';")).toEqual([

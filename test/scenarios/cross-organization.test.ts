@@ -27,6 +27,7 @@ const outsideTheSweep: Record<string, string> = {
     'platform admins only (listings:moderate in the platform organization): anyone else is refused 403 before any lookup',
   'POST /v1/admin/listings/:listingId/reject':
     'platform admins only (listings:moderate in the platform organization): anyone else is refused 403 before any lookup',
+  'POST /v1/webhooks/payments/:provider': 'providers’ webhooks: verified by their signature, and the event names its organization',
 };
 
 async function call(method: string, url: string, caller: Session, payload?: object) {
@@ -68,6 +69,8 @@ let invitationOfA: string;
 let bookingsOfA: Awaited<ReturnType<typeof createBookingsOfA>>;
 /** A block of A's first unit: the sweep may release it. */
 let blockOfA: string;
+/** A's money: a manual ledger entry and one of its accounts, a charge invoice, payments, a refund, an owner's bank account and payout. */
+let moneyOfA: Awaited<ReturnType<typeof createMoneyOfA>>;
 
 /** What each path parameter names in organization A. */
 const fixtures = (): Record<string, string> => ({
@@ -87,6 +90,13 @@ const fixtures = (): Record<string, string> => ({
   policyId: pricingOfA.policyId,
   bookingId: bookingsOfA.confirmed,
   blockId: blockOfA,
+  accountId: moneyOfA.accountId,
+  entryId: moneyOfA.entryId,
+  invoiceId: moneyOfA.invoiceId,
+  paymentId: moneyOfA.paymentId,
+  refundId: moneyOfA.refundId,
+  bankAccountId: moneyOfA.bankAccountId,
+  payoutId: moneyOfA.payoutId,
 });
 
 /** Per-route fixtures, where a route needs another object than the shared one (deleting it would break later routes). */
@@ -134,6 +144,9 @@ const bodies = (): Record<string, object> => ({
   'PATCH /v1/bookings/:bookingId': { notes: 'Arriving late' },
   'POST /v1/bookings/:bookingId/move': { unitId: bookingsOfA.moveTo },
   'POST /v1/units/:unitId/blocks': { from: '2031-02-01', to: '2031-02-03', reason: 'maintenance' },
+  'POST /v1/ledger/entries/:entryId/reverse': { reason: 'Posted in error' },
+  'POST /v1/invoices/:invoiceId/void': { reason: 'Issued in error' },
+  'POST /v1/payments/:paymentId/refunds': { amount: 1_000, reason: 'requested_by_customer' },
 });
 
 function fill(url: string, key = ''): string {
@@ -206,7 +219,76 @@ beforeAll(async () => {
   });
   expect(block.statusCode, block.body).toBe(201);
   blockOfA = block.json<{ id: string }>().id;
+  moneyOfA = await createMoneyOfA();
 });
+
+/** Money of A: what each money route with an id needs, made through the API. */
+async function createMoneyOfA() {
+  const created = async (reply: Awaited<ReturnType<typeof call>>) => {
+    expect(reply.statusCode, reply.body).toBe(201);
+    return reply.json<{ id: string }>();
+  };
+  const owner = { type: 'owner', id: inventoryOfA.ownerId };
+  // The owner is owed 500.00 EUR, paid into the bank: a balance they may withdraw.
+  const entry = await created(
+    await call('POST', '/v1/ledger/entries', orgA.admin, {
+      description: 'Opening balance owed to the owner',
+      postings: [
+        { accountCode: '1010', currency: 'EUR', amount: 50_000 },
+        { accountCode: '2200', currency: 'EUR', party: owner, amount: -50_000 },
+      ],
+    }),
+  );
+  const { postings } = entry as unknown as { postings: { accountId: string }[] };
+  const invoice = await created(
+    await call('POST', '/v1/invoices', orgA.admin, {
+      customerId: customerOfA,
+      currency: 'EUR',
+      lines: [{ description: 'Late check-out', quantity: 1, unitAmount: 3_000, kind: 'fee' }],
+    }),
+  );
+  const cash = (receiptNumber: string) =>
+    call('POST', '/v1/payments', orgA.admin, {
+      purpose: 'deposit',
+      payerCustomerId: customerOfA,
+      amount: 20_000,
+      currency: 'EUR',
+      method: 'cash',
+      receiptNumber,
+    });
+  const payment = await created(await cash('SWEEP-1'));
+  const refunded = await created(await cash('SWEEP-2'));
+  const refund = await created(await call('POST', `/v1/payments/${refunded.id}/refunds`, orgA.admin, { amount: 5_000 }));
+  const bankAccount = await created(
+    await call('POST', '/v1/bank-accounts', orgA.admin, {
+      holderType: 'owner',
+      holderId: inventoryOfA.ownerId,
+      holderName: 'Marina Costa',
+      country: 'US',
+      currency: 'EUR',
+      accountType: 'checking',
+      routingNumber: '021000021',
+      accountNumber: '000123456789',
+    }),
+  );
+  const payout = await created(
+    await call('POST', '/v1/payouts', orgA.admin, {
+      ownerId: inventoryOfA.ownerId,
+      amount: 10_000,
+      currency: 'EUR',
+      bankAccountId: bankAccount.id,
+    }),
+  );
+  return {
+    entryId: entry.id,
+    accountId: postings[0]!.accountId,
+    invoiceId: invoice.id,
+    paymentId: payment.id,
+    refundId: refund.id,
+    bankAccountId: bankAccount.id,
+    payoutId: payout.id,
+  };
+}
 
 /**
  * Bookings of A on units of their own, one per transition in the status it starts from: staff

@@ -1,6 +1,6 @@
 import type { Queryable } from '../../platform/db/database.ts';
 import type { Category, HousekeepingStatus, OperationalStatus } from './schemas.ts';
-import { everything, propertyById, type UnitRow, unitById, unitsOfType as unitRowsOfType, unitTypeById } from './store.ts';
+import { everything, ownerById, propertyById, type UnitRow, unitById, unitsOfType as unitRowsOfType, unitTypeById } from './store.ts';
 import { toProperty, toUnit } from './views.ts';
 
 /**
@@ -8,6 +8,14 @@ import { toProperty, toUnit } from './views.ts';
  * (row-level security): another organization's id reads as undefined. These reads apply no
  * caller scope; the calling module applies its own.
  */
+
+export interface OwnerFacts {
+  id: string;
+  orgId: string;
+  name: string;
+  /** The owner's own login, if any. */
+  userId: string | null;
+}
 
 export interface PropertyFacts {
   id: string;
@@ -46,6 +54,11 @@ export interface UnitFacts {
   name: string;
   housekeepingStatus: HousekeepingStatus;
   operationalStatus: OperationalStatus;
+}
+
+export async function ownerFacts(db: Queryable, ownerId: string): Promise<OwnerFacts | undefined> {
+  const row = await ownerById(db, ownerId, everything);
+  return row && { id: row.id, orgId: row.orgId, name: row.name, userId: row.userId };
 }
 
 export async function propertyFacts(db: Queryable, propertyId: string): Promise<PropertyFacts | undefined> {

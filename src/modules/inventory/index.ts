@@ -6,10 +6,21 @@ import { inventoryRoutes } from './routes.ts';
  * housekeeping and operational status.
  *
  * Other modules read it through the functions below, in the organization their transaction acts
- * for, and apply their own caller's scope: an `owner` member's `own` scope is `propertyIdsOwnedBy`.
+ * for, and apply their own caller's scope: an `owner` member's `own` scope is `propertyIdsOwnedBy`
+ * (their properties) or `ownerIdOfUser` (their owner record).
  */
-export { type PropertyFacts, propertyFacts, type UnitFacts, unitFacts, unitsOfType, type UnitTypeFacts, unitTypeFacts } from './facts.ts';
-export { propertyIdsOwnedBy } from './store.ts';
+export {
+  type OwnerFacts,
+  ownerFacts,
+  type PropertyFacts,
+  propertyFacts,
+  type UnitFacts,
+  unitFacts,
+  unitsOfType,
+  type UnitTypeFacts,
+  unitTypeFacts,
+} from './facts.ts';
+export { ownerIdOfUser, propertyIdsOwnedBy } from './store.ts';
 export { markUnitDirty } from './units.ts';
 export { createInventoryFixture, type InventoryFixture } from './test-support.ts';
 

@@ -129,6 +129,12 @@ export async function listProperties(
   return { rows, total: await countRows(base) };
 }
 
+/** The owner whose login is this user, in the acting organization (one at most): an `owner` member's own owner record. */
+export async function ownerIdOfUser(db: Queryable, userId: string): Promise<string | null> {
+  const row = await ownerIdsOf(db, userId).executeTakeFirst();
+  return row?.id ?? null;
+}
+
 /** The properties whose owner row is this user's login. */
 export async function propertyIdsOwnedBy(db: Queryable, userId: string): Promise<string[]> {
   const rows = await propertyIdsOf(db, userId).orderBy('property.id').execute();

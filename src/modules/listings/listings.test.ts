@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, newUser, type Session, signIn, testPassword, uniqueEmail } from '../../../test/helpers/accounts.ts';
-import { buildTestApp, type TestApp } from '../../../test/helpers/app.ts';
+import { buildTestApp, type TestApp, testConfig } from '../../../test/helpers/app.ts';
 import { startTestRelay } from '../../../test/helpers/events.ts';
+import { subscribersOf } from '../../platform/module.ts';
 import { waitFor } from '../../../test/helpers/wait.ts';
 import { transactionAsTenant } from '../../platform/db/tenant.ts';
 import type { EventRelay } from '../../platform/events/relay.ts';
@@ -24,7 +25,7 @@ let moderator: Session;
 
 beforeAll(async () => {
   t = await buildTestApp({ modules: [identityModule, organizationsModule, inventoryModule, pricingModule, listingsModule] });
-  relay = await startTestRelay(t.database, listingsModule.subscribers ?? []);
+  relay = await startTestRelay(t.database, subscribersOf([listingsModule], testConfig()));
   const email = uniqueEmail('moderator');
   await grantPlatformAdmin(t.database.db, { email, password: testPassword });
   moderator = await actIn({ ...(await signIn(t.app, email)), email }, platformOrganizationId);

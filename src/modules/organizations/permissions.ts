@@ -278,7 +278,7 @@ export const permissionMatrix = {
       admin: every,
       manager: all('read', 'create'),
       viewer: all('read'),
-      owner: own('read'),
+      owner: own('read', 'create'),
       vendor: own('read'),
     },
   }),

@@ -1,3 +1,20 @@
 import type { TenureModule } from '../../platform/module.ts';
+import { escrowReleaseJob, escrowSubscribers } from './escrow.ts';
+import { paymentsRoutes } from './routes.ts';
+import { sandboxDeliveryJob } from './sandbox-delivery.ts';
 
-export const paymentsModule: TenureModule = { name: 'payments' };
+/**
+ * Payments (docs/payments.md): money in (payments with their event-sourced history, through the
+ * sandbox, Stripe, M-Pesa, bank rails, or cash and cheques recorded by staff), webhooks in, escrow
+ * of booking payments, refunds, bank accounts, payouts to owners and their wallet — each movement
+ * posted to the ledger in the transaction that makes it.
+ */
+export { deliverDueSandboxEvents } from './sandbox-delivery.ts';
+export { releaseDueEscrow } from './escrow.ts';
+
+export const paymentsModule: TenureModule = {
+  name: 'payments',
+  routes: paymentsRoutes,
+  subscribers: (config) => escrowSubscribers(config),
+  jobs: [sandboxDeliveryJob, escrowReleaseJob],
+};

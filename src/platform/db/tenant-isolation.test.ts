@@ -83,7 +83,14 @@ describe('the catalogue check', () => {
     const exempt = await sql<{ tableName: string }>`SELECT table_name::text FROM tenant_isolation_exemption ORDER BY 1`.execute(
       database.owner,
     );
-    expect(exempt.rows.map((row) => row.tableName)).toEqual(['acting_organization', 'invitation', 'listing_publication', 'membership']);
+    expect(exempt.rows.map((row) => row.tableName)).toEqual([
+      'acting_organization',
+      'invitation',
+      'listing_publication',
+      'membership',
+      'provider_reference',
+      'webhook_receipt',
+    ]);
     expect(await failureOf(() => sql`INSERT INTO tenant_isolation_exemption VALUES ('test_unit', 'convenient')`.execute(db))).toMatch(
       /permission denied/,
     );

@@ -43,6 +43,8 @@ export interface ChargeRequest {
     /** Decrypted only for the call, for bank debits. */
     bankAccount?: { routingNumber: string | null; accountNumber: string; accountType: 'checking' | 'savings' } | undefined;
   };
+  /** 1 for the first submission; a bank debit returned for insufficient funds is submitted again. */
+  attempt?: number | undefined;
   /** A card payment method already collected by the client (Stripe `pm_…`), to confirm at once. */
   paymentMethodToken?: string | undefined;
   metadata: Record<string, string>;
