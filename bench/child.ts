@@ -199,6 +199,32 @@ export async function withBenchServer<T>(
 }
 
 const benchSigningKeySecrets = `bench:${Buffer.from('tenure-bench-signing-key-secret!').toString('base64')}`;
+// Production refuses the development data key as well.
+const benchDataEncryptionKeys = `bench:${Buffer.from('tenure-bench-data-encryption-key').toString('base64')}`;
+
+/**
+ * The sandbox provider's webhook secret on the bench's servers: production turns the sandbox off
+ * with the public default, and the webhooks scenario signs its deliveries with this one.
+ */
+export const benchSandboxWebhookSecret = 'whsec_tenure_bench_sandbox';
+
+/** The configuration every Tenure process of the bench runs with: production settings, the bench's secrets, quiet logs. */
+export function benchConfig(url: string, overrides: Partial<Record<keyof Config, string>> = {}): Config {
+  return loadConfig(
+    {},
+    {
+      NODE_ENV: 'production',
+      // Production refuses the development secrets; the bench's processes share these.
+      SIGNING_KEY_SECRETS: benchSigningKeySecrets,
+      DATA_ENCRYPTION_KEYS: benchDataEncryptionKeys,
+      SANDBOX_WEBHOOK_SECRETS: benchSandboxWebhookSecret,
+      DATABASE_URL: url,
+      DATABASE_POOL_MAX: process.env.BENCH_POOL_MAX,
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+      ...overrides,
+    },
+  );
+}
 
 /** What a child process runs Tenure with: the database the bench made, production settings, quiet logs. */
 export function childDatabase(
@@ -207,18 +233,7 @@ export function childDatabase(
 ): { url: string; config: Config; pool: ReturnType<typeof createPool>; db: Database } {
   const url = process.env.BENCH_DATABASE_URL;
   if (!url) throw new Error('BENCH_DATABASE_URL is not set');
-  const config = loadConfig(
-    {},
-    {
-      NODE_ENV: 'production',
-      // Production refuses the development secret; the bench's processes share this one.
-      SIGNING_KEY_SECRETS: benchSigningKeySecrets,
-      DATABASE_URL: url,
-      DATABASE_POOL_MAX: process.env.BENCH_POOL_MAX,
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-      ...overrides,
-    },
-  );
+  const config = benchConfig(url, overrides);
   const pool = createPool({ url, poolMax: config.DATABASE_POOL_MAX, applicationName });
   return { url, config, pool, db: createDatabase(pool) };
 }

@@ -80,6 +80,29 @@ const heldPayments = async (tx: Tx, bookingId: string) =>
   (await paymentsOfBooking(tx, bookingId, { forUpdate: true })).filter((payment) => payment.escrowStatus === 'held');
 
 /**
+ * A booking cancelled (by its guest, or its hold lapsing) ends the payments still waiting for the
+ * customer: each is cancelled at its provider, so it cannot succeed later. One already past
+ * cancelling is left to its provider's report (a success then refunds itself: the booking lapsed).
+ */
+async function cancelOpenPayments(tx: Tx, bookingId: string, caller: Caller, context: PaymentsContext): Promise<void> {
+  const open = (await paymentsOfBooking(tx, bookingId, { forUpdate: true })).filter(
+    (payment) => payment.status === 'pending' || payment.status === 'requires_action',
+  );
+  for (const payment of open) {
+    const provider = context.providers.get(payment.provider, tx);
+    const cancelled = payment.providerReference && provider.cancel ? await provider.cancel(payment.providerReference) : true;
+    if (!cancelled) continue;
+    await recordPaymentChange(
+      tx,
+      caller,
+      payment,
+      { status: 'cancelled', clientAction: null },
+      { type: 'cancelled', reason: 'The booking was cancelled' },
+    );
+  }
+}
+
+/**
  * The subscribers to the bookings' events that move escrow: check-in starts the grace period,
  * cancellation refunds by policy and releases the penalty, a no-show releases everything.
  */
@@ -111,6 +134,12 @@ export function escrowSubscribers(config: Config): EventSubscriber[] {
       eventTypes: ['booking.cancelled'],
       async handle(tx, event) {
         const bookingId = bookingIdOf(event);
+        await cancelOpenPayments(
+          tx,
+          bookingId,
+          systemCaller(event.tenantId!, { correlationId: event.correlationId, causationId: event.id }),
+          context(),
+        );
         const { refundAmount } = event.data as { refundAmount?: unknown };
         let toRefund = typeof refundAmount === 'number' ? refundAmount : 0;
         const caller = systemCaller(event.tenantId!, { correlationId: event.correlationId, causationId: event.id });

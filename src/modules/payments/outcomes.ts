@@ -40,6 +40,17 @@ export async function applyPaymentReport(
     if (finalStatuses.has(payment.status)) return { payment, applied: false };
     return { payment: await retryOrFail(tx, caller, payment, report, context), applied: true };
   }
+  if (report.status === payment.status && report.failure && report.failure.code !== payment.failureCode) {
+    // Still waiting for the customer, who tried and failed: the decline is recorded, the payment stays open.
+    const updated = await recordPaymentChange(
+      tx,
+      caller,
+      payment,
+      { failureCode: report.failure.code, failureReason: report.failure.reason },
+      { type: 'attempt_failed', provider: report.provider, reason: report.failure.reason, data },
+    );
+    return { payment: updated, applied: true };
+  }
   if (report.status === payment.status || !canMove(payment.status, report.status)) return { payment, applied: false };
 
   const to = report.status;
@@ -48,7 +59,8 @@ export async function applyPaymentReport(
   if (report.receiptNumber && !payment.receiptNumber) change.receiptNumber = report.receiptNumber;
   if (report.clientAction !== undefined) change.clientAction = report.clientAction === null ? null : JSON.stringify(report.clientAction);
   if (finalStatuses.has(to)) change.clientAction = null;
-  if (to === 'succeeded') change.succeededAt = new Date();
+  // An earlier declined attempt stays in the history, not on a payment that succeeded.
+  if (to === 'succeeded') Object.assign(change, { succeededAt: new Date(), failureCode: null, failureReason: null });
   let updated = await recordPaymentChange(tx, caller, payment, change, {
     type: to,
     provider: report.provider,

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { waitFor } from '../../../test/helpers/wait.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../../../test/helpers/app.ts';
 import { type FakeDaraja, startFakeDaraja } from '../../../test/fakes/daraja-server.ts';
@@ -83,6 +84,26 @@ describe('Stripe', () => {
     const late = stripe.signedDelivery(stripe.event('payment_intent.processing', { ...intent, status: 'processing' }));
     await deliver('stripe', late);
     expect((await paymentOf(payment.id)).status).toBe('succeeded');
+  });
+
+  it('keeps a payment open after a declined attempt, so another card can still pay it', async () => {
+    const stay = await createStay(t, host, { units: 1 });
+    const booking = await heldBooking(t, host.admin, stay, day(7), day(8));
+    const payment = expectStatus<Payment>(await api().post('/v1/payments/intent', host.admin, { bookingId: booking.id }), 201);
+    const intentId = payment.providerReference!;
+    await deliver('stripe', stripe.signedDelivery(stripe.event('payment_intent.payment_failed', stripe.fail(intentId, 'card_declined'))));
+    expect(await paymentOf(payment.id)).toMatchObject({ status: 'requires_action', failureCode: 'card_declined' });
+    await deliver('stripe', stripe.signedDelivery(stripe.event('payment_intent.succeeded', stripe.succeed(intentId))));
+    expect(await paymentOf(payment.id)).toMatchObject({ status: 'succeeded', escrowStatus: 'held' });
+  });
+
+  it('cancels the intent of a booking cancelled before it was paid', async () => {
+    const stay = await createStay(t, host, { units: 1 });
+    const booking = await heldBooking(t, host.admin, stay, day(9), day(10));
+    const payment = expectStatus<Payment>(await api().post('/v1/payments/intent', host.admin, { bookingId: booking.id }), 201);
+    expectStatus(await api().post(`/v1/bookings/${booking.id}/cancel`, host.admin, { reason: 'customer_request' }), 200);
+    await waitFor(async () => (await paymentOf(payment.id)).status === 'cancelled');
+    expect(stripe.intents.get(payment.providerReference!)?.status).toBe('canceled');
   });
 
   it('refuses a forged, tampered or stale delivery before reading it', async () => {

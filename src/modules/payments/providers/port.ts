@@ -155,6 +155,11 @@ export interface PaymentProvider {
    * the object, and that answer is applied instead of the delivery's claims.
    */
   confirm?(notification: ProviderNotification): Promise<ProviderNotification>;
+  /**
+   * Cancels a payment the customer has not completed, so that it cannot succeed later: false when
+   * it is past cancelling (it succeeded or is processing; its report will say so).
+   */
+  cancel?(providerReference: string): Promise<boolean>;
   /** What the provider says of a payment now (reconciling one that heard nothing). */
   retrieve?(providerReference: string): Promise<ProviderNotification | null>;
 }

@@ -175,6 +175,24 @@ export function createSandboxProvider(settings: SandboxSettings, tx: Tx | null):
       return { providerReference: reference, status: 'processing' };
     },
 
+    async cancel(providerReference: string): Promise<boolean> {
+      if (!tx) throw new Error('The sandbox needs a transaction to cancel a payment');
+      const operation = await tx
+        .selectFrom('sandboxOperation')
+        .select(['id', 'delivered', 'script'])
+        .where('reference', '=', providerReference)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!operation) return true;
+      const script = operation.script as unknown as ScriptStep[];
+      const finished = script
+        .slice(0, operation.delivered)
+        .some((step) => step.status !== 'requires_action' && step.status !== 'processing');
+      if (finished) return false;
+      await tx.updateTable('sandboxOperation').set({ nextAt: null }).where('id', '=', operation.id).execute();
+      return true;
+    },
+
     verifyWebhook(delivery: WebhookDelivery): ProviderNotification[] {
       verifySignatureHeader(delivery.headers[sandboxSignatureHeader], delivery.rawBody, {
         secrets: settings.webhookSecrets,

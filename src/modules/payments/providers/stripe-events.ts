@@ -62,8 +62,9 @@ export function paymentStatusOf(intent: Pick<IntentFacts, 'status' | 'last_payme
     case 'requires_confirmation':
       return 'requires_action';
     case 'requires_payment_method':
-      // An attempt that failed sends the intent back here; before any attempt, the client has to act.
-      return intent.last_payment_error ? 'failed' : 'requires_action';
+      // Before any attempt, or after one failed: the customer may still try another card with the
+      // same client secret, so at Stripe only `canceled` is final. The decline travels as the failure.
+      return 'requires_action';
     default:
       return 'pending';
   }
@@ -78,7 +79,7 @@ export function outcomeOfIntent(intent: IntentFacts): ChargeOutcome {
       status === 'requires_action' && intent.client_secret
         ? { type: 'stripe_client_secret', clientSecret: intent.client_secret, paymentIntentId: intent.id }
         : null,
-    failure: status === 'failed' ? failureOf(intent.last_payment_error) : null,
+    failure: intent.last_payment_error ? failureOf(intent.last_payment_error) : null,
   };
 }
 
@@ -119,7 +120,7 @@ export function notificationOfIntent(intent: IntentFacts, event: { id: string; t
     status,
     amount: intent.amount,
     currency: intent.currency.toUpperCase(),
-    failure: status === 'failed' ? failureOf(intent.last_payment_error) : null,
+    failure: intent.last_payment_error ? failureOf(intent.last_payment_error) : null,
   };
 }
 
@@ -157,7 +158,8 @@ const paymentEventStatuses: Record<string, ProviderPaymentStatus> = {
   'payment_intent.succeeded': 'succeeded',
   'payment_intent.processing': 'processing',
   'payment_intent.requires_action': 'requires_action',
-  'payment_intent.payment_failed': 'failed',
+  // The intent is back to awaiting a payment method: the customer may try another card.
+  'payment_intent.payment_failed': 'requires_action',
   'payment_intent.canceled': 'cancelled',
 };
 
@@ -187,7 +189,7 @@ export function notificationsOfEvent(rawBody: Buffer): ProviderNotification[] {
         status: paymentStatus,
         amount: intent.amount,
         currency: intent.currency.toUpperCase(),
-        failure: paymentStatus === 'failed' ? failureOf(intent.last_payment_error) : null,
+        failure: intent.last_payment_error ? failureOf(intent.last_payment_error) : null,
       },
     ];
   }

@@ -78,7 +78,7 @@ describe('charge', () => {
     expect(sent.params).not.toHaveProperty('payment_method_types');
   });
 
-  it('reads a declined card as a failed outcome with the decline, not an exception', async () => {
+  it('reads a declined saved card as a failed outcome with the decline, and cancels the intent so it cannot succeed later', async () => {
     const outcome = await stripe.charge(chargeRequest({ paymentMethodToken: 'pm_card_chargeDeclined' }));
 
     expect(outcome).toEqual({
@@ -88,10 +88,15 @@ describe('charge', () => {
       failure: { code: 'card_declined', reason: 'Your card was declined.' },
     });
     expect(fake.intents.get(outcome.providerReference)).toMatchObject({
-      status: 'requires_payment_method',
+      status: 'canceled',
       last_payment_error: { code: 'card_declined' },
     });
-    expect(fake.requests.at(-1)).toMatchObject({ status: 402 });
+    expect(fake.requests.at(-2)).toMatchObject({ status: 402 });
+    expect(fake.requests.at(-1)).toMatchObject({
+      method: 'POST',
+      path: `/v1/payment_intents/${outcome.providerReference}/cancel`,
+      status: 200,
+    });
   });
 
   it("names the issuer's reason when it gave one", async () => {
@@ -251,17 +256,17 @@ describe('refund', () => {
 });
 
 describe('retrieve', () => {
-  it('reads a PaymentIntent now, failure included', async () => {
+  it('reads a PaymentIntent now, failure included: a failed attempt leaves it awaiting another card', async () => {
     const outcome = await stripe.charge(chargeRequest({ amount: 7_700 }));
     fake.fail(outcome.providerReference, 'insufficient_funds');
 
     expect(await stripe.retrieve!(outcome.providerReference)).toEqual({
-      eventId: `retrieve:${outcome.providerReference}:failed`,
+      eventId: `retrieve:${outcome.providerReference}:requires_action`,
       eventType: 'payment_intent.retrieve',
       occurredAt: expect.any(Date) as unknown,
       object: 'payment',
       providerReference: outcome.providerReference,
-      status: 'failed',
+      status: 'requires_action',
       amount: 7_700,
       currency: 'USD',
       failure: { code: 'insufficient_funds', reason: 'Your card has insufficient funds.' },
@@ -297,10 +302,10 @@ describe('verifyWebhook', () => {
     ]);
   });
 
-  it('reads a failed payment with its decline, and each PaymentIntent event as its status', async () => {
+  it('reads a failed attempt with its decline as awaiting another card, and each PaymentIntent event as its status', async () => {
     const failed = await intentEvent('payment_intent.payment_failed', (id) => fake.fail(id, 'card_declined'));
     expect(stripe.verifyWebhook(delivery(fake.signedDelivery(failed)))).toMatchObject([
-      { status: 'failed', failure: { code: 'card_declined', reason: 'Your card was declined.' } },
+      { status: 'requires_action', failure: { code: 'card_declined', reason: 'Your card was declined.' } },
     ]);
 
     const statuses: [string, string][] = [

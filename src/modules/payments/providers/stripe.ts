@@ -47,6 +47,17 @@ export function createStripeProvider(settings: StripeProviderSettings): PaymentP
   });
   const toleranceSeconds = settings.toleranceSeconds ?? 300;
 
+  async function cancelIntent(providerReference: string): Promise<boolean> {
+    try {
+      await stripe.paymentIntents.cancel(providerReference, {}, { idempotencyKey: `cancel-${providerReference}` });
+      return true;
+    } catch (error) {
+      // Already succeeded or cancelled: nothing to cancel, and its own webhook tells what became of it.
+      if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === 'payment_intent_unexpected_state') return false;
+      raiseUnavailable('cancel the PaymentIntent', error);
+    }
+  }
+
   return {
     name: 'stripe',
 
@@ -62,13 +73,23 @@ export function createStripeProvider(settings: StripeProviderSettings): PaymentP
         allowed_payment_method_types: ['card'],
         ...(request.paymentMethodToken ? { payment_method: request.paymentMethodToken, confirm: true } : {}),
       };
+      let outcome: ChargeOutcome;
       try {
-        return outcomeOfIntent(await stripe.paymentIntents.create(params, { idempotencyKey: request.paymentId }));
+        outcome = outcomeOfIntent(await stripe.paymentIntents.create(params, { idempotencyKey: request.paymentId }));
       } catch (error) {
-        if (error instanceof Stripe.errors.StripeCardError) return outcomeOfDecline(error);
-        raiseUnavailable('create the PaymentIntent', error);
+        if (!(error instanceof Stripe.errors.StripeCardError)) raiseUnavailable('create the PaymentIntent', error);
+        outcome = outcomeOfDecline(error);
       }
+      // A saved card declined fails the payment for good: the intent is cancelled so that it can
+      // never succeed later behind the payment's back.
+      if (request.paymentMethodToken && outcome.failure && outcome.providerReference.startsWith('pi_')) {
+        await cancelIntent(outcome.providerReference);
+        return { ...outcome, status: 'failed', clientAction: null };
+      }
+      return outcome;
     },
+
+    cancel: cancelIntent,
 
     async refund(request: RefundRequest): Promise<TransferOutcome> {
       const reason = refundReasonOf(request.reason);
