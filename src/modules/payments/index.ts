@@ -1,5 +1,6 @@
 import type { TenureModule } from '../../platform/module.ts';
 import { escrowReleaseJob, escrowSubscribers } from './escrow.ts';
+import { reconcileJob } from './reconcile.ts';
 import { paymentsRoutes } from './routes.ts';
 import { sandboxDeliveryJob } from './sandbox-delivery.ts';
 
@@ -11,10 +12,11 @@ import { sandboxDeliveryJob } from './sandbox-delivery.ts';
  */
 export { deliverDueSandboxEvents } from './sandbox-delivery.ts';
 export { releaseDueEscrow } from './escrow.ts';
+export { reconcileWaitingPayments } from './reconcile.ts';
 
 export const paymentsModule: TenureModule = {
   name: 'payments',
   routes: paymentsRoutes,
   subscribers: (config) => escrowSubscribers(config),
-  jobs: [sandboxDeliveryJob, escrowReleaseJob],
+  jobs: [sandboxDeliveryJob, escrowReleaseJob, reconcileJob],
 };

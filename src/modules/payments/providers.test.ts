@@ -7,6 +7,8 @@ import { type FakeStripe, startFakeStripe } from '../../../test/fakes/stripe-ser
 import type { EventRelay } from '../../platform/events/relay.ts';
 import { createStay, day, expectStatus, heldBooking, type Host, http, newOrganization } from '../bookings/test-support.ts';
 import type { PaymentView } from './history.ts';
+import { paymentsContext } from './context.ts';
+import { reconcileWaitingPayments } from './reconcile.ts';
 import { moneyRelay, paymentsTestApp } from './test-support.ts';
 
 /** The payments module through the real Stripe and M-Pesa adapters, against local servers speaking their protocols. */
@@ -185,6 +187,33 @@ describe('M-Pesa', () => {
     expect(paid).toMatchObject({ status: 'succeeded' });
     expect(paid.receiptNumber).toMatch(/^[A-Z0-9]{10}$/);
     expect(expectStatus(await deliver('mpesa', asDelivery(callback), `?token=${callbackToken}`), 200)).toMatchObject({ duplicates: 1 });
+  });
+});
+
+describe('reports that never came', () => {
+  it('asks M-Pesa about a payment whose callback never arrived, and applies the answer once', async () => {
+    const customer = expectStatus<{ id: string }>(
+      await api().post('/v1/customers', host.admin, { firstName: 'Otieno', lastName: 'Lost' }),
+      201,
+    );
+    const payment = expectStatus<Payment>(
+      await api().post('/v1/payments', host.admin, {
+        purpose: 'other',
+        payerCustomerId: customer.id,
+        amount: 200_000,
+        currency: 'KES',
+        method: 'mobile_money',
+        payerPhone: '+254722000111',
+      }),
+      201,
+    );
+    daraja.complete(payment.providerReference!);
+    const context = paymentsContext(t.config);
+    expect(await reconcileWaitingPayments(t.database.db, context)).toEqual({ asked: 0, applied: 0 });
+    const later = new Date(Date.now() + 10 * 60_000);
+    expect(await reconcileWaitingPayments(t.database.db, context, { now: later })).toMatchObject({ applied: 1 });
+    expect((await paymentOf(payment.id)).status).toBe('succeeded');
+    expect(await reconcileWaitingPayments(t.database.db, context, { now: later })).toMatchObject({ asked: 0 });
   });
 });
 

@@ -72,7 +72,8 @@ const transferStatus: Record<ProviderNotification['status'], TransferStatus> = {
   returned: 'failed',
 };
 
-async function applyNotification(
+/** Applies one provider report, once: its event id goes to the replay store in the same transaction. */
+export async function applyNotification(
   tx: Tx,
   context: PaymentsContext,
   name: ProviderName,
