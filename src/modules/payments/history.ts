@@ -85,25 +85,28 @@ function actorOf(caller: Caller, input: PaymentEventInput): { actorType: 'user' 
   return { actorType: 'system', actorId: null };
 }
 
+/** What a payment's outbox events carry: enough for invoices, the ledger's readers and notifications. */
+const publishedFields = [
+  'purpose',
+  'bookingId',
+  'invoiceId',
+  'leaseId',
+  'payerCustomerId',
+  'payeeOwnerId',
+  'amount',
+  'currency',
+  'method',
+  'rail',
+  'provider',
+  'status',
+  'failureCode',
+  'receiptNumber',
+  'retryCount',
+] as const satisfies readonly (keyof PaymentView)[];
+
 function eventData(row: PaymentRow): Record<string, unknown> {
-  return {
-    paymentId: row.id,
-    purpose: row.purpose,
-    bookingId: row.bookingId,
-    invoiceId: row.invoiceId,
-    leaseId: row.leaseId,
-    payerCustomerId: row.payerCustomerId,
-    payeeOwnerId: row.payeeOwnerId,
-    amount: row.amount,
-    currency: row.currency,
-    method: row.method,
-    rail: row.rail,
-    provider: row.provider,
-    status: row.status,
-    failureCode: row.failureCode,
-    receiptNumber: row.receiptNumber,
-    retryCount: row.retryCount,
-  };
+  const view = paymentView(row);
+  return { paymentId: row.id, ...Object.fromEntries(publishedFields.map((field) => [field, view[field]])) };
 }
 
 async function appendEvent(tx: Tx, caller: Caller, before: PaymentRow | null, after: PaymentRow, input: PaymentEventInput): Promise<void> {
