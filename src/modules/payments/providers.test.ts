@@ -33,6 +33,9 @@ beforeAll(async () => {
     MPESA_SHORTCODE: daraja.shortcode,
     MPESA_PASSKEY: daraja.passkey,
     MPESA_CALLBACK_TOKEN: callbackToken,
+    MPESA_B2C_SHORTCODE: daraja.b2c.shortcode,
+    MPESA_B2C_INITIATOR_NAME: daraja.b2c.initiatorName,
+    MPESA_B2C_SECURITY_CREDENTIAL: daraja.b2c.securityCredential,
   });
   host = await newOrganization(t, 'gateway');
   relay = await moneyRelay(t);
@@ -187,6 +190,38 @@ describe('M-Pesa', () => {
     expect(paid).toMatchObject({ status: 'succeeded' });
     expect(paid.receiptNumber).toMatch(/^[A-Z0-9]{10}$/);
     expect(expectStatus(await deliver('mpesa', asDelivery(callback), `?token=${callbackToken}`), 200)).toMatchObject({ duplicates: 1 });
+  });
+});
+
+describe('M-Pesa payouts', () => {
+  it('pays an owner out to M-Pesa by B2C, settled by the result callback', async () => {
+    const owner = expectStatus<{ id: string }>(await api().post('/v1/owners', host.admin, { name: 'Njeri Wambui' }), 201);
+    // The owner is owed 3,000.00 KES (posted by hand, as an opening balance would be).
+    expectStatus(
+      await api().post('/v1/ledger/entries', host.admin, {
+        description: 'Opening balance owed to the owner',
+        postings: [
+          { accountCode: '1010', currency: 'KES', amount: 300_000 },
+          { accountCode: '2200', currency: 'KES', party: { type: 'owner', id: owner.id }, amount: -300_000 },
+        ],
+      }),
+      201,
+    );
+    const payout = expectStatus<{ id: string; status: string; provider: string }>(
+      await api().post('/v1/payouts', host.admin, { ownerId: owner.id, amount: 250_000, currency: 'KES', mpesaPhone: '+254711222333' }),
+      201,
+    );
+    expect(payout).toMatchObject({ status: 'processing', provider: 'mpesa' });
+    expect(daraja.b2cRequests.at(-1)).toMatchObject({ originatorConversationId: payout.id, amount: 2500, phone: '254711222333' });
+    const result = daraja.completeB2c(payout.id);
+    const delivery = { headers: {}, rawBody: Buffer.from(JSON.stringify(result)) };
+    expectStatus(await deliver('mpesa', delivery, `?token=${callbackToken}`), 200);
+    expect(expectStatus<{ status: string }>(await api().get(`/v1/payouts/${payout.id}`, host.admin), 200).status).toBe('succeeded');
+    const wallet = expectStatus<{ balances: { currency: string; available: number; inTransit: number }[] }>(
+      await api().get(`/v1/wallet?ownerId=${owner.id}`, host.admin),
+      200,
+    );
+    expect(wallet.balances).toEqual([{ currency: 'KES', available: 50_000, pending: 0, inTransit: 0 }]);
   });
 });
 
