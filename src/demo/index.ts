@@ -41,7 +41,8 @@ export async function demoSkipReason(options: {
 export async function seedDemoOnFirstStart(options: {
   app: InjectingApp;
   db: Database;
-  config: Pick<Config, 'DEMO_DATA' | 'DATABASE_URL' | 'NODE_ENV'>;
+  /** The running configuration: the demo's money settles through the payments' sandbox and escrow with it. */
+  config: Config;
   embedded: boolean;
   runsApi: boolean;
   /** Where the API listens, as shown to the reader. */
@@ -54,7 +55,7 @@ export async function seedDemoOnFirstStart(options: {
     const skip = await demoSkipReason(options);
     if (skip !== undefined) return;
     options.logger.info('seeding the demo data (DEMO_DATA=off skips it)');
-    const outcome = await seedDemo({ app: options.app, db: options.db });
+    const outcome = await seedDemo({ app: options.app, db: options.db, config: options.config });
     if (outcome.status === 'skipped') {
       options.logger.info(`demo data not seeded: ${outcome.reason}`);
       return;

@@ -1,13 +1,17 @@
+import type { Config } from '../platform/config.ts';
 import { type PlainDate, firstOfNextMonth, todayIn } from '../platform/dates.ts';
 import type { Database } from '../platform/db/database.ts';
 import { findUserByEmail } from '../modules/identity/index.ts';
 import { grantPlatformAdmin, platformOrganizationId } from '../modules/organizations/index.ts';
+import { deliverDueSandboxEvents, paymentsContext, releaseDueEscrow } from '../modules/payments/index.ts';
 import { type Caller, type Created, type DemoClient, demoClient, type InjectingApp } from './client.ts';
 
 /**
  * The demo's story, told through the public API: Harbour Stays runs a small hotel in Lisbon and a
  * block of apartments in Nairobi let by the month and on leases. Dates are relative to today in
  * each property's time zone, so the front desk always has guests arriving, staying and leaving.
+ * Money has moved too: bookings paid online through the payment sandbox, a lease's escrow released
+ * to the apartments' owner and paid out to her bank, a cash deposit and a charge invoice.
  */
 
 export const demoOrganizationName = 'Harbour Stays (demo)';
@@ -37,7 +41,7 @@ export type DemoOutcome = DemoSummary | { status: 'skipped'; reason: string };
  * organization named `Harbour Stays (demo)` exists already, so a database seeded before — even
  * half-way — is never seeded twice. A refused step throws `DemoStepError` naming it.
  */
-export async function seedDemo(options: { app: InjectingApp; db: Database; now?: Date }): Promise<DemoOutcome> {
+export async function seedDemo(options: { app: InjectingApp; db: Database; config: Config; now?: Date }): Promise<DemoOutcome> {
   const { db } = options;
   const existing = await db.selectFrom('organization').select('id').where('name', '=', demoOrganizationName).executeTakeFirst();
   if (existing) return { status: 'skipped', reason: `the organization "${demoOrganizationName}" exists already` };
@@ -73,7 +77,7 @@ export async function seedDemo(options: { app: InjectingApp; db: Database; now?:
 
   // --- customers and their stays ---------------------------------------------------------------
   const customers = await createCustomers(api, staff);
-  const bookings = await createBookings(api, staff, {
+  const { bookings, stays } = await createBookings(api, staff, {
     customers,
     hotel,
     apartments,
@@ -97,6 +101,8 @@ export async function seedDemo(options: { app: InjectingApp; db: Database; now?:
   await api.post('blacklist a customer', `/v1/customers/${customers.marco.id}/blacklist`, staff, {
     reason: 'Chargeback on an earlier stay; do not accept further bookings',
   });
+
+  await moveMoney(api, staff, { db, config: options.config, customers, stays, ownerId: owner.id, hotel });
 
   return {
     status: 'seeded',
@@ -436,11 +442,19 @@ interface Booking {
   status: string;
 }
 
+/** The stays the story's money is about. */
+interface Stays {
+  /** A deluxe king next week, paid ahead online by card. */
+  james: Booking;
+  /** A lease whose keys were handed over today: its move-in is paid by bank transfer, and its escrow released. */
+  wanjiru: Booking;
+}
+
 async function createBookings(
   api: DemoClient,
   staff: Caller,
   story: { customers: Customers; hotel: Hotel; apartments: Apartments; hotelToday: PlainDate; apartmentsToday: PlainDate },
-): Promise<DemoSummary['bookings']> {
+): Promise<{ bookings: DemoSummary['bookings']; stays: Stays }> {
   const { customers, hotel, apartments, hotelToday, apartmentsToday } = story;
   const listing = (listings: Listing[], code: string) => listings.find((candidate) => candidate.code === code)!;
   const made: DemoSummary['bookings'] = [];
@@ -451,12 +465,13 @@ async function createBookings(
     what: string,
     body: Record<string, unknown>,
     then: { step: string; path: string; payload?: object }[] = [],
-  ): Promise<void> {
+  ): Promise<Booking> {
     let booking = await api.create<Booking>(`book ${what} for ${who.name}`, '/v1/bookings', staff, { ...body, customerId: who.id });
     for (const next of then) {
       booking = await api.post<Booking>(`${next.step} (${who.name})`, `/v1/bookings/${booking.id}/${next.path}`, staff, next.payload);
     }
     made.push({ reference: booking.reference, status: booking.status, guest: who.name, what });
+    return booking;
   }
   const nights = (code: string, from: number, to: number, adults = 2) => ({
     rentalMode: 'daily',
@@ -469,7 +484,11 @@ async function createBookings(
   const checkOut = { step: 'check out', path: 'check-out', payload: { note: 'Left early: flight moved forward' } };
 
   await book(customers.sofia, 'a standard double, 3 nights from today', { ...nights('STD', 0, 3), source: 'direct' }, [checkIn]);
-  await book(customers.james, 'a deluxe king next week', { ...nights('DLX', 7, 10), source: 'phone', notes: 'Late arrival, around 23:00' });
+  const james = await book(customers.james, 'a deluxe king next week', {
+    ...nights('DLX', 7, 10),
+    source: 'phone',
+    notes: 'Late arrival, around 23:00',
+  });
   await book(customers.yuki, 'a standard double, left early', { ...nights('STD', 0, 2, 1), source: 'walk_in' }, [checkIn, checkOut]);
   await book(customers.lena, 'a family suite, left early and settled', { ...nights('FAM', 0, 2, 3), source: 'direct' }, [
     checkIn,
@@ -486,7 +505,7 @@ async function createBookings(
     months: 3,
     adults: 1,
   });
-  await book(
+  const wanjiru = await book(
     customers.wanjiru,
     'a two-bedroom on a 12-month lease, moving in today',
     {
@@ -498,5 +517,124 @@ async function createBookings(
     },
     [{ step: 'hand over the keys', path: 'check-in' }],
   );
-  return made;
+  return { bookings: made, stays: { james, wanjiru } };
+}
+
+// --- money ---------------------------------------------------------------------------------------
+
+interface Wallet {
+  balances: { currency: string; available: number }[];
+}
+
+/**
+ * The money of the story, through the same API: online payments go to the payment sandbox, whose
+ * reports its job would deliver as webhooks a few seconds later. The seed delivers them itself,
+ * with the sandbox's clock moved ahead, and moves the escrow's clock past the check-in's grace
+ * period — so the first start shows money settled, released and paid out. Payments and the payout
+ * carry idempotency keys, as a client's would.
+ */
+async function moveMoney(
+  api: DemoClient,
+  staff: Caller,
+  story: { db: Database; config: Config; customers: Customers; stays: Stays; ownerId: string; hotel: Hotel },
+): Promise<void> {
+  const { db, config, customers, stays, ownerId } = story;
+  const context = paymentsContext(config);
+  // The clocks move from the real time, not the story's `now`: the sandbox timed its reports by it.
+  const inAnHour = () => new Date(Date.now() + 3_600_000 * Math.max(1, config.SANDBOX_TIME_SCALE));
+  const deliverSandboxReports = () => deliverDueSandboxEvents(db, context, { now: inAnHour() });
+
+  // Sofia leaves a cash deposit for incidentals at the front desk.
+  await api.create('record a cash deposit', '/v1/payments', staff, {
+    idempotencyKey: 'demo-deposit-sofia',
+    purpose: 'deposit',
+    payerCustomerId: customers.sofia.id,
+    amount: 10_000,
+    currency: 'EUR',
+    method: 'cash',
+    receiptNumber: 'AHH-000101',
+    description: 'Incidentals deposit, in cash at check-in',
+  });
+
+  // Lena is billed for the extras of her stay after she left.
+  await api.create('issue a charge invoice', '/v1/invoices', staff, {
+    customerId: customers.lena.id,
+    currency: 'EUR',
+    propertyId: story.hotel.propertyId,
+    lines: [
+      { description: 'Airport transfer', quantity: 1, unitAmount: 3_500, kind: 'fee' },
+      { description: 'Minibar', quantity: 1, unitAmount: 1_850, kind: 'charge' },
+    ],
+    taxRateBps: 2_300,
+    taxInclusive: true,
+    notes: 'Family suite: extras after check-out',
+  });
+
+  // James pays his room ahead by card — when the sandbox takes cards: with Stripe configured, the
+  // demo leaves his booking to be paid at the hotel rather than charge a real provider.
+  if (context.providers.forMethod('card') === 'sandbox') {
+    await api.create('pay a booking online by card', '/v1/payments/intent', staff, {
+      idempotencyKey: 'demo-card-payment-james',
+      bookingId: stays.james.id,
+      method: 'card',
+    });
+  }
+
+  // Wanjiru pays her lease's move-in (the first month and the deposit) by instant bank transfer.
+  const wanjiruAccount = await api.create('add a customer’s bank account', '/v1/bank-accounts', staff, {
+    holderType: 'customer',
+    holderId: customers.wanjiru.id,
+    holderName: customers.wanjiru.name,
+    bankName: 'Equity Bank Kenya',
+    country: 'KE',
+    currency: 'KES',
+    accountType: 'checking',
+    routingNumber: 'EQBLKENA',
+    accountNumber: '0180291234567',
+  });
+  const moveIn = await api.create('pay a lease’s move-in by bank transfer', '/v1/payments/intent', staff, {
+    idempotencyKey: 'demo-move-in-wanjiru',
+    bookingId: stays.wanjiru.id,
+    method: 'bank_transfer',
+    rail: 'INSTANT',
+    payerBankAccountId: wanjiruAccount.id,
+  });
+  // The sandbox's job may be delivering the same report at this moment (it skips what the other
+  // holds): the move-in is settled before its escrow is released.
+  for (let attempt = 1; ; attempt++) {
+    await deliverSandboxReports();
+    const payment = await api.get<{ status: string }>('read the move-in payment', `/v1/payments/${moveIn.id}`, staff);
+    if (payment.status === 'succeeded') break;
+    if (attempt === 50) throw new Error(`step "settle the move-in payment": it is ${payment.status}, not succeeded`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  // Her keys were handed over today: the escrow's clock moved past the grace period releases the
+  // move-in to the owner (the rent net of commission; the deposit goes to deposits held).
+  await releaseDueEscrow(db, context, new Date(Date.now() + (config.ESCROW_RELEASE_GRACE_HOURS + 1) * 3_600_000));
+
+  // The owner is paid half of what she may withdraw (in whole shillings) to her bank account; the
+  // rest is there to try a payout with.
+  const ownerAccount = await api.create('add the owner’s bank account', '/v1/bank-accounts', staff, {
+    holderType: 'owner',
+    holderId: ownerId,
+    holderName: 'Amina Otieno',
+    bankName: 'KCB Bank Kenya',
+    country: 'KE',
+    currency: 'KES',
+    accountType: 'savings',
+    routingNumber: 'KCBLKENX',
+    accountNumber: '1107654321',
+  });
+  const wallet = await api.get<Wallet>('read the owner’s wallet', `/v1/wallet?ownerId=${ownerId}`, staff);
+  const available = wallet.balances.find((balance) => balance.currency === 'KES')?.available ?? 0;
+  await api.create('pay the owner out', '/v1/payouts', staff, {
+    idempotencyKey: 'demo-payout-amina',
+    ownerId,
+    amount: Math.floor(available / 200) * 100,
+    currency: 'KES',
+    bankAccountId: ownerAccount.id,
+    note: 'Kilimani Court: the first lease’s rent',
+  });
+  await deliverSandboxReports();
 }

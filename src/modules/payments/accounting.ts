@@ -40,7 +40,8 @@ function capturedInto(payment: PaymentRow): AccountKey {
     case 'lease_charge':
       return account('1200', payment.currency, customer(payerOf(payment)));
     case 'other':
-      return account('4000', payment.currency);
+      // Paid to an owner (rent straight to the landlord), or the organization's own income.
+      return payment.payeeOwnerId ? account('2200', payment.currency, owner(payment)) : account('4000', payment.currency);
   }
 }
 
@@ -99,7 +100,7 @@ function refundedFrom(payment: PaymentRow): AccountKey {
     if (payment.escrowStatus !== 'released') return account('2000', payment.currency, owner(payment));
     return payment.payeeOwnerId ? account('2200', payment.currency, owner(payment)) : account('5000', payment.currency);
   }
-  if (payment.purpose === 'other') return account('5000', payment.currency);
+  if (payment.purpose === 'other' && !payment.payeeOwnerId) return account('5000', payment.currency);
   return capturedInto(payment);
 }
 

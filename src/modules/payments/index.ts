@@ -12,6 +12,8 @@ import { sandboxDeliveryJob } from './sandbox-delivery.ts';
  */
 export { deliverDueSandboxEvents } from './sandbox-delivery.ts';
 export { releaseDueEscrow } from './escrow.ts';
+/** What those two need: the providers and the money rules of a configuration. */
+export { paymentsContext, type PaymentsContext } from './context.ts';
 export { reconcileWaitingPayments } from './reconcile.ts';
 
 export const paymentsModule: TenureModule = {

@@ -412,8 +412,10 @@ export async function paymentsRoutes(app: App, dependencies: ModuleDependencies)
   async function walletOwner(tx: Tx, request: FastifyRequest, ownerId: string | undefined): Promise<string> {
     const access = accessOf(request);
     if (access.scope === 'all') {
-      if (!ownerId) throw paymentErrors.raise('owner_required', 'Name the owner (ownerId)');
-      return ownerId;
+      // Staff name the owner; one who is an owner too reads their own without naming it.
+      const chosen = ownerId ?? (await ownerIdOfUser(tx, access.userId));
+      if (!chosen) throw paymentErrors.raise('owner_required', 'Name the owner (ownerId)');
+      return chosen;
     }
     const own = await ownerIdOfUser(tx, access.userId);
     if (!own || (ownerId && ownerId !== own)) throw paymentErrors.raise('payee_not_found', 'You see your own wallet');
