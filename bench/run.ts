@@ -19,8 +19,10 @@ import { availabilityScenario } from './scenarios/availability.ts';
 import { bookingsScenario } from './scenarios/bookings.ts';
 import { frameworkScenario } from './scenarios/framework.ts';
 import { idempotencyScenario } from './scenarios/idempotency.ts';
+import { ledgerScenario } from './scenarios/ledger.ts';
 import { outboxScenario } from './scenarios/outbox.ts';
 import { pgbenchScenario, pgbenchVersion } from './scenarios/pgbench.ts';
+import { webhooksScenario } from './scenarios/webhooks.ts';
 import { benchSettings } from './settings.ts';
 import { round } from './stats.ts';
 
@@ -31,6 +33,8 @@ const scenarios: { id: string; title: string; run: Scenario }[] = [
   { id: 'pgbench', title: '4. pgbench: the machine’s transaction ceiling', run: pgbenchScenario },
   { id: 'bookings', title: '5. Booking creation, without and with contention, beside pgbench', run: bookingsScenario },
   { id: 'availability', title: '6. A listing’s 365-night availability grid beside its SQL', run: availabilityScenario },
+  { id: 'ledger', title: '7. Ledger: journal entries posted over many accounts and one hot account, beside raw SQL', run: ledgerScenario },
+  { id: 'webhooks', title: '8. Payment webhooks: new events and redeliveries beside the empty route', run: webhooksScenario },
 ];
 
 /** BENCH_SCENARIOS=bookings,availability runs only those (by id); every scenario by default. */

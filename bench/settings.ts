@@ -44,6 +44,13 @@ export interface BenchSettings {
   };
   /** Scenario 6, a listing's availability grid: its nights, units, and the bookings and blocks made first. */
   grid: { nights: number; units: number; bookings: number; blocks: number };
+  /** Scenario 7, the ledger: the customers' receivables and owners' escrow accounts that entries spread over take them in turn. */
+  ledger: { accounts: number };
+  /**
+   * Scenario 8, webhooks: the payments made first, each finalised by one webhook of the load (warm-up
+   * included); a load that outruns them is flagged.
+   */
+  webhooks: { payments: number };
   /** Log level of the Tenure server under load; `warn` leaves out the per-request log lines. */
   serverLogLevel: string;
 }
@@ -78,6 +85,8 @@ export function benchSettings(): BenchSettings {
       pgbenchScale: Math.round(numberFrom('BENCH_BOOKINGS_PGBENCH_SCALE', 50)),
     },
     grid: { nights: 365, units: 20, bookings: Math.round(numberFrom('BENCH_GRID_BOOKINGS', 300)), blocks: 6 },
+    ledger: { accounts: Math.round(numberFrom('BENCH_LEDGER_ACCOUNTS', 1000)) },
+    webhooks: { payments: Math.round(numberFrom('BENCH_WEBHOOK_PAYMENTS', 2000)) },
     serverLogLevel: process.env.BENCH_LOG_LEVEL ?? 'warn',
   };
 }

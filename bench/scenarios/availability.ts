@@ -159,7 +159,7 @@ function shortly(statement: CapturedQuery | undefined): string {
 }
 
 /** The URL with a startup option naming the organization, so every statement on its connections acts for it. */
-function actingFor(url: string, orgId: string): string {
+export function actingFor(url: string, orgId: string): string {
   const parsed = new URL(url);
   const options = parsed.searchParams.get('options');
   parsed.searchParams.set('options', [options, `-c tenure.org_id=${orgId}`].filter(Boolean).join(' '));
