@@ -12,6 +12,7 @@ import {
   entryRow,
   insertEntry,
   insertPostings,
+  accountsByKey,
   openAccounts,
   type PostingWithAccount,
   postingsOfEntries,
@@ -255,12 +256,20 @@ async function postChecked(tx: Tx, caller: Caller, checked: CheckedEntry): Promi
   const row = await insertHeader(tx, caller, header);
   if (!row) return null;
   const wanted = new Map<string, CheckedKey>(checked.lines.map(({ key }) => [accountKey(key), key]));
-  const opened = await openAccounts(
-    tx,
-    header.orgId,
-    [...wanted.values()].map((key) => ({ ...key, id: uuidv7(), name: chart[key.code].name, type: chart[key.code].type })),
-  );
-  const accounts = new Map(opened.map((account) => [accountKey(account), account]));
+  // Existing accounts are read with a plain SELECT first: an INSERT … ON CONFLICT would wait for
+  // the lock of any transaction posting to the account, holding a hot account from here to commit.
+  const existing = await accountsByKey(tx, header.orgId, [...wanted.values()]);
+  const found = new Set(existing.map(accountKey));
+  const missing = [...wanted.values()].filter((key) => !found.has(accountKey(key)));
+  const opened =
+    missing.length === 0
+      ? []
+      : await openAccounts(
+          tx,
+          header.orgId,
+          missing.map((key) => ({ ...key, id: uuidv7(), name: chart[key.code].name, type: chart[key.code].type })),
+        );
+  const accounts = new Map([...existing, ...opened].map((account) => [accountKey(account), account]));
   const lines = checked.lines.map(({ key, amount }) => {
     const account = accounts.get(accountKey(key));
     if (!account) throw new Error(`The ledger account ${accountKey(key)} was neither opened nor found`);
