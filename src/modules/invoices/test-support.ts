@@ -1,95 +1,80 @@
-import type { LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import { expect } from 'vitest';
-import { bearer, newUser, type Session, uniqueEmail } from '../../../test/helpers/accounts.ts';
+import { uniqueEmail } from '../../../test/helpers/accounts.ts';
 import { buildTestApp, type TestApp } from '../../../test/helpers/app.ts';
+import { allDelivered, startTestRelay } from '../../../test/helpers/events.ts';
+import { waitFor } from '../../../test/helpers/wait.ts';
 import { systemCaller } from '../../platform/audit/change.ts';
-import { todayIn } from '../../platform/dates.ts';
 import type { EventEnvelope } from '../../platform/events/envelope.ts';
+import type { EventRelay } from '../../platform/events/relay.ts';
 import { publish } from '../../platform/events/outbox.ts';
 import { transactionAsTenant } from '../../platform/db/tenant.ts';
 import { uuidv7 } from '../../platform/ids.ts';
 import type { TenureModule } from '../../platform/module.ts';
-import { bookingsModule } from '../bookings/index.ts';
-import { customerForUser, customersModule } from '../customers/index.ts';
-import { identityModule } from '../identity/index.ts';
-import { createInventoryFixture, type InventoryFixture, inventoryModule } from '../inventory/index.ts';
+import {
+  book,
+  bookingModules,
+  expectStatus,
+  type Host,
+  http,
+  newOrganization,
+  type Session,
+  walkIn,
+  walkInStay,
+} from '../bookings/test-support.ts';
+import { customerForUser } from '../customers/index.ts';
+import { createInventoryFixture, type InventoryFixture } from '../inventory/index.ts';
 import { ledgerModule } from '../ledger/index.ts';
-import { listingsModule } from '../listings/index.ts';
-import { organizationsModule } from '../organizations/index.ts';
-import { createRatePlanFixture, pricingModule } from '../pricing/index.ts';
+import { createRatePlanFixture } from '../pricing/index.ts';
 import { invoicesModule } from './index.ts';
 import type { InvoiceDetail } from './schemas.ts';
+import { invoiceSubscribers } from './subscribers.ts';
 
 /** Helpers for the invoices module's tests: the real application, set up through the modules' own routes and use cases. */
 
 export { bearer, type Session } from '../../../test/helpers/accounts.ts';
+export {
+  addMember,
+  day,
+  expectStatus,
+  type Host,
+  type Http,
+  http,
+  newOrganization,
+  type Reply,
+  timeZone,
+} from '../bookings/test-support.ts';
 
-export const invoiceModules: TenureModule[] = [
-  identityModule,
-  organizationsModule,
-  inventoryModule,
-  pricingModule,
-  customersModule,
-  listingsModule,
-  bookingsModule,
-  ledgerModule,
-  invoicesModule,
-];
+export const invoiceModules: TenureModule[] = [...bookingModules, ledgerModule, invoicesModule];
 
 export async function invoicesTestApp(): Promise<TestApp> {
-  const t = await buildTestApp({ modules: invoiceModules, config: { RATE_LIMIT_MAX: '1000000' } });
-  return t;
+  return buildTestApp({ modules: invoiceModules, config: { RATE_LIMIT_MAX: '1000000' } });
 }
 
-export interface Http {
-  get(url: string, session?: Session): Promise<LightMyRequestResponse>;
-  post(url: string, session?: Session, payload?: object): Promise<LightMyRequestResponse>;
-  patch(url: string, session: Session, payload: object): Promise<LightMyRequestResponse>;
+/**
+ * A test file's application with the relay running the invoices' subscribers, and the organization
+ * it bills from; `t.close()` stops the relay too.
+ */
+export async function hostedInvoicesApp(label: string): Promise<{ t: TestApp; host: Host }> {
+  const t = await invoicesTestApp();
+  const relay = await startTestRelay(t.database, invoiceSubscribers);
+  return { t: withRelay(t, relay), host: await newOrganization(t, label) };
 }
 
-export function http(t: TestApp): Http {
-  const headers = (session?: Session) => (session ? bearer(session.accessToken) : {});
+/** The app, whose `close()` stops the relay first. */
+export function withRelay(t: TestApp, relay: EventRelay): TestApp {
   return {
-    get: (url, session) => t.app.inject({ method: 'GET', url, headers: headers(session) }),
-    post: (url, session, payload) => t.app.inject({ method: 'POST', url, headers: headers(session), ...(payload ? { payload } : {}) }),
-    patch: (url, session, payload) => t.app.inject({ method: 'PATCH', url, headers: headers(session), payload }),
+    ...t,
+    async close() {
+      await relay.stop();
+      await t.close();
+    },
   };
 }
 
-/** A reply whose JSON body is a `Body`, as the caller names it. */
-export type Reply<Body> = Omit<LightMyRequestResponse, 'json'> & { json(): Body };
-
-/** The reply's body, once the reply is known to have this status (its body is shown when it has not). */
-export function expectStatus<Body>(reply: Reply<Body>, status: number): Body {
-  expect(reply.statusCode, reply.body).toBe(status);
-  return reply.json();
-}
-
-/** An organization and its admin, acting in it. */
-export interface Host {
-  orgId: string;
-  admin: Session;
-}
-
-async function switchTo(t: TestApp, session: Session, orgId: string): Promise<Session> {
-  const { accessToken } = expectStatus<{ accessToken: string }>(await http(t).post(`/v1/organizations/${orgId}/switch`, session), 200);
-  return { ...session, accessToken };
-}
-
-export async function newOrganization(t: TestApp, label = 'host'): Promise<Host> {
-  const admin = await newUser(t.app, label);
-  const { id } = expectStatus<{ id: string }>(await http(t).post('/v1/organizations', admin, { name: `${label} rentals` }), 201);
-  return { orgId: id, admin: await switchTo(t, admin, id) };
-}
-
-/** Invites a new user into the organization with a role and switches them to it. */
-export async function addMember(t: TestApp, host: Host, role: string, label = role): Promise<Session> {
-  const member = await newUser(t.app, label);
-  const invited = await http(t).post(`/v1/organizations/${host.orgId}/invitations`, host.admin, { email: member.email, role });
-  const { token } = expectStatus<{ token: string }>(invited, 201);
-  expectStatus(await http(t).post('/v1/invitations/accept', member, { token }), 200);
-  return switchTo(t, member, host.orgId);
+/** Every event committed so far handled by its subscribers. */
+export async function eventsHandled(t: TestApp): Promise<void> {
+  await waitFor(() => allDelivered(t.database.owner), { message: 'every event delivered' });
 }
 
 /** A customer of the organization, made by staff. */
@@ -104,13 +89,6 @@ export async function customerOfMember(t: TestApp, host: Host, member: Session):
     const caller = systemCaller(host.orgId, { correlationId: uuidv7() });
     return (await customerForUser(tx, { userId: member.userId, email: member.email, firstName: 'Own', lastName: 'Guest' }, caller)).id;
   });
-}
-
-export const timeZone = 'Europe/Lisbon';
-
-/** A date `days` from today at the fixtures' property (Lisbon). */
-export function day(days: number): string {
-  return todayIn(timeZone).add({ days }).toString();
 }
 
 export interface Stay extends InventoryFixture {
@@ -149,7 +127,7 @@ export interface BookingReply {
   priceBreakdown: { lines: { kind: string; amount: number; included?: boolean }[]; totals: { total: number; taxes: number } };
 }
 
-/** A walk-in's daily stay, paid at the property: confirmed at once (booking.confirmed). */
+/** A walk-in's daily stay (Rui Walker's), paid at the property: confirmed at once (booking.confirmed). */
 export async function walkInBooking(
   t: TestApp,
   host: Host,
@@ -158,25 +136,22 @@ export async function walkInBooking(
   checkOut: string,
   fields: Record<string, unknown> = {},
 ): Promise<BookingReply> {
-  const body = {
-    rentalMode: 'daily',
-    unitTypeId: stay.unitTypeId,
-    checkIn,
-    checkOut,
-    customer: { firstName: 'Rui', lastName: 'Walker', email: uniqueEmail('rui') },
-    ...fields,
-  };
-  return expectStatus<BookingReply>(await http(t).post('/v1/bookings', host.admin, body), 201);
+  return book(t, host.admin, walkInStay(stay, checkIn, checkOut, { customer: walkIn('Rui'), ...fields }));
 }
 
-/** Publishes a payments event for the organization in a transaction of its own, as the payments module would. */
+/**
+ * Publishes a payments event for the organization in a transaction of its own, as the payments
+ * module would: a payment of the booking or the invoice named (its purpose unless given), in EUR
+ * unless another currency is given.
+ */
 export async function publishPaymentEvent(
   t: TestApp,
   orgId: string,
   type: 'payment.succeeded' | 'payment.returned',
-  data: { paymentId?: string; purpose: string; bookingId?: string | null; invoiceId?: string | null; amount: number; currency: string },
+  data: { paymentId?: string; purpose?: string; bookingId?: string | null; invoiceId?: string | null; amount: number; currency?: string },
 ): Promise<EventEnvelope> {
   const paymentId = data.paymentId ?? uuidv7();
+  const purpose = data.purpose ?? (data.invoiceId ? 'invoice' : data.bookingId ? 'booking' : 'other');
   return transactionAsTenant(t.database.db, orgId, (tx) =>
     publish(
       tx,
@@ -187,14 +162,14 @@ export async function publishPaymentEvent(
         aggregate: { type: 'payment', id: paymentId },
         data: {
           paymentId,
-          purpose: data.purpose,
+          purpose,
           bookingId: data.bookingId ?? null,
           invoiceId: data.invoiceId ?? null,
           leaseId: null,
           payerCustomerId: null,
           payeeOwnerId: null,
           amount: data.amount,
-          currency: data.currency,
+          currency: data.currency ?? 'EUR',
           method: 'card',
           rail: null,
           provider: 'sandbox',

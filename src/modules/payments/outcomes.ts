@@ -6,6 +6,7 @@ import { settleBookingPayment } from './booking-payments.ts';
 import type { PaymentsContext } from './context.ts';
 import { recordPaymentChange } from './history.ts';
 import type { ProviderFailure, ProviderPaymentStatus } from './providers/port.ts';
+import { releaseEscrow } from './escrow.ts';
 import { startRefund } from './refunds.ts';
 import { canMove, type PaymentStatus } from './state-machine.ts';
 import { type PaymentChange, type PaymentRow, rememberProviderReference } from './store.ts';
@@ -132,6 +133,16 @@ async function settle(tx: Tx, caller: Caller, payment: PaymentRow, context: Paym
     ...(change.attention ? { publish: 'payment.needs_attention' } : {}),
   });
   if (settlement.outcome !== 'lapsed' && settlement.outcome !== 'duplicate') return held;
+  const booking = settlement.booking;
+  if (settlement.outcome === 'lapsed' && booking?.status === 'cancelled' && booking.refundAmount !== null) {
+    // Cancelled under its policy while this payment was on its way: the policy's refund, and the penalty released.
+    let payment = held;
+    const refund = Math.min(booking.refundAmount, held.amount);
+    if (refund > 0) {
+      payment = (await startRefund(tx, caller, held, { amount: refund, reason: 'cancellation', note: settlement.detail }, context)).payment;
+    }
+    return releaseEscrow(tx, caller, payment, context, 'booking cancelled: the penalty goes to the owner');
+  }
   const refunded = await startRefund(
     tx,
     caller,

@@ -141,7 +141,17 @@ export async function requestPayout(
   if (input.idempotencyKey) {
     const existing = (await tx.selectFrom('payout').selectAll().where('idempotencyKey', '=', input.idempotencyKey).executeTakeFirst()) as
       PayoutRow | undefined;
-    if (existing) return { payout: existing, created: false };
+    if (existing) {
+      const same =
+        existing.ownerId === input.ownerId &&
+        existing.amount === input.amount &&
+        existing.currency === input.currency &&
+        existing.bankAccountId === (input.bankAccountId ?? null) &&
+        existing.phone === (input.mpesaPhone ?? null);
+      if (!same)
+        throw paymentErrors.raise('idempotency_key_reused', `Payout ${existing.id} was requested with this key and a different request`);
+      return { payout: existing, created: false };
+    }
   }
   if (!(await ownerFacts(tx, input.ownerId))) throw paymentErrors.raise('payee_not_found', `No owner ${input.ownerId} here`);
   const destination = await destinationOf(tx, input, context);

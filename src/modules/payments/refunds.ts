@@ -4,7 +4,14 @@ import { type Caller, recordChange } from '../../platform/audit/change.ts';
 import type { Queryable, Tx } from '../../platform/db/database.ts';
 import type { Refund } from '../../platform/db/schema.ts';
 import { uuidv7 } from '../../platform/ids.ts';
-import { postRefundReserved, postRefundSettled, reverseSourceEntry } from './accounting.ts';
+import {
+  postEscrowReleaseOf,
+  postRefundFailedAfterReturn,
+  postRefundReserved,
+  postRefundSettled,
+  refundReservedFromEscrow,
+  reverseSourceEntry,
+} from './accounting.ts';
 import type { PaymentsContext } from './context.ts';
 import { paymentErrors } from './errors.ts';
 import { recordPaymentChange } from './history.ts';
@@ -193,13 +200,48 @@ async function askProvider(
   }
 }
 
+/**
+ * A failed refund's money goes back where it now belongs: to what it was reserved from; but a
+ * reservation taken from escrow whose payment has since been released is released too, and a
+ * returned payment's customer simply owes that refund no longer.
+ */
+async function giveBackReservation(
+  tx: Tx,
+  caller: Caller,
+  payment: PaymentRow,
+  refund: RefundRow,
+  reason: string,
+  context: PaymentsContext,
+): Promise<void> {
+  if (payment.status === 'returned') {
+    await postRefundFailedAfterReturn(tx, caller, payment, refund);
+    return;
+  }
+  const fromEscrow = await refundReservedFromEscrow(tx, refund.orgId, refund.id);
+  await reverseSourceEntry(tx, caller, refund.orgId, { type: 'refund', id: refund.id, event: 'created' }, { event: 'failed', reason });
+  if (fromEscrow && payment.escrowStatus === 'released') {
+    await postEscrowReleaseOf(
+      tx,
+      caller,
+      payment,
+      refund.amount,
+      { commissionBps: context.commissionBps, deposit: 0 },
+      {
+        type: 'refund',
+        id: refund.id,
+        event: 'escrow_released',
+      },
+    );
+  }
+}
+
 /** The provider's word on a locked refund: succeeded pays it out of the ledger; failed gives the reservation back. */
 export async function applyRefundReport(
   tx: Tx,
   caller: Caller,
   refund: RefundRow,
   report: { status: TransferStatus; failure?: ProviderFailure | null | undefined },
-  _context: PaymentsContext,
+  context: PaymentsContext,
 ): Promise<{ refund: RefundRow; payment?: PaymentRow; applied: boolean }> {
   if (report.status === refund.status || !canMoveTransfer(refund.status, report.status)) return { refund, applied: false };
   const payment = (await paymentById(tx, refund.paymentId, { forUpdate: true }))!;
@@ -223,13 +265,7 @@ export async function applyRefundReport(
     }
   }
   if (report.status === 'failed' || report.status === 'cancelled') {
-    await reverseSourceEntry(
-      tx,
-      caller,
-      refund.orgId,
-      { type: 'refund', id: refund.id, event: 'created' },
-      { event: 'failed', reason: report.failure?.reason ?? 'The refund failed' },
-    );
+    await giveBackReservation(tx, caller, payment, refund, report.failure?.reason ?? 'The refund failed', context);
     updatedPayment = await recordPaymentChange(
       tx,
       caller,

@@ -5,12 +5,16 @@ import { createTestDatabase } from '../../../test/helpers/database.ts';
 import { buildTestApp } from '../../../test/helpers/app.ts';
 import type { EventRelay } from '../../platform/events/relay.ts';
 import { subscribersOf, type TenureModule } from '../../platform/module.ts';
-import { bookingModules, type Host, newOrganization } from '../bookings/test-support.ts';
+import { bookingModules, expectStatus, type Host, http, newOrganization, type Session, uniqueEmail } from '../bookings/test-support.ts';
 import { invoicesModule } from '../invoices/index.ts';
+import { withRelay } from '../invoices/test-support.ts';
 import { ledgerModule } from '../ledger/index.ts';
 import { paymentsContext } from './context.ts';
+import type { PaymentView } from './history.ts';
 import { paymentsModule } from './index.ts';
+import type { WebhookDelivery } from './providers/port.ts';
 import { deliverDueSandboxEvents } from './sandbox-delivery.ts';
+import { receiveWebhook, type WebhookResult } from './webhooks.ts';
 
 /** Helpers for the payments module's tests: the real application with every module money touches. */
 
@@ -40,6 +44,12 @@ export function moneyRelay(t: TestApp): Promise<EventRelay> {
   return startTestRelay(t.database, subscribersOf(paymentModules, t.config));
 }
 
+/** `hostedPaymentsApp` with `moneyRelay` running; `t.close()` stops the relay too. */
+export async function relayedPaymentsApp(label: string, config: Record<string, string> = {}): Promise<{ t: TestApp; host: Host }> {
+  const { t, host } = await hostedPaymentsApp(label, config);
+  return { t: withRelay(t, await moneyRelay(t)), host };
+}
+
 /** The sandbox's clock moved `seconds` ahead: every report due by then is delivered. */
 export function advanceSandbox(t: TestApp, seconds = 3600): Promise<number> {
   return deliverDueSandboxEvents(t.database.db, paymentsContext(t.config), { now: new Date(Date.now() + seconds * 1000) });
@@ -62,4 +72,70 @@ export async function ledgerConsistent(t: TestApp, orgId: string): Promise<{ unb
         AND a.balance <> coalesce((SELECT sum(p.amount) FROM ledger_posting p WHERE p.account_id = a.id), 0)) AS wrong
   `.execute(t.database.owner);
   return { unbalancedEntries: Number(rows[0]!.unbalanced), wrongBalances: Number(rows[0]!.wrong) };
+}
+
+/**
+ * The reports the sandbox's clock, moved `seconds` ahead, makes due — signed and ready, but not
+ * delivered: a test delivers them when and as often as it likes (`receiveSandboxEvent`).
+ */
+export async function collectSandboxEvents(t: TestApp, seconds = 3600): Promise<WebhookDelivery[]> {
+  const deliveries: WebhookDelivery[] = [];
+  await deliverDueSandboxEvents(t.database.db, paymentsContext(t.config), {
+    now: new Date(Date.now() + seconds * 1000),
+    deliver: async (delivery) => deliveries.push(delivery),
+  });
+  return deliveries;
+}
+
+/** A sandbox webhook delivered through the webhook use case, verified at the moment it was signed for. */
+export function receiveSandboxEvent(t: TestApp, delivery: WebhookDelivery): Promise<WebhookResult> {
+  return receiveWebhook(t.database.db, paymentsContext(t.config), 'sandbox', delivery);
+}
+
+/** A customer of the organization, made by staff. */
+export async function newCustomer(t: TestApp, host: Host, firstName = 'Bob'): Promise<string> {
+  const body = { firstName, lastName: 'Renter', email: uniqueEmail(firstName.toLowerCase()) };
+  return expectStatus<{ id: string }>(await http(t).post('/v1/customers', host.admin, body), 201).id;
+}
+
+/** A US checking account of a customer (who pays from it) or an owner (who is paid out to it). */
+export async function bankAccountOf(
+  t: TestApp,
+  host: Host,
+  holder: { type: 'customer' | 'owner'; id: string },
+  accountNumber: string,
+  currency = 'EUR',
+): Promise<string> {
+  const body = {
+    holderType: holder.type,
+    holderId: holder.id,
+    holderName: 'Marina Costa',
+    country: 'US',
+    currency,
+    accountType: 'checking',
+    routingNumber: '021000021',
+    accountNumber,
+  };
+  return expectStatus<{ id: string }>(await http(t).post('/v1/bank-accounts', host.admin, body), 201).id;
+}
+
+export type PaymentReply = PaymentView & { expectedSettlementAt: string | null };
+
+/** GET /v1/payments/:id answering 200. */
+export async function paymentOf(t: TestApp, session: Session, paymentId: string): Promise<PaymentReply> {
+  return expectStatus<PaymentReply>(await http(t).get(`/v1/payments/${paymentId}`, session), 200);
+}
+
+export interface WalletBalance {
+  currency: string;
+  available: number;
+  pending: number;
+  inTransit: number;
+}
+
+/** An owner's wallet in one currency (all zero before anything moved), as staff (naming the owner) or the owner see it. */
+export async function walletOf(t: TestApp, session: Session, ownerId?: string, currency = 'EUR'): Promise<WalletBalance> {
+  const reply = await http(t).get(`/v1/wallet${ownerId ? `?ownerId=${ownerId}` : ''}`, session);
+  const { balances } = expectStatus<{ balances: WalletBalance[] }>(reply, 200);
+  return balances.find((balance) => balance.currency === currency) ?? { currency, available: 0, pending: 0, inTransit: 0 };
 }
