@@ -191,7 +191,7 @@ export const ledgerScenario: Scenario = async (context, result) => {
     const check = await checkLedger(context, orgId, posted);
     result.notes.push(
       `Each postEntry runs in its own transaction acting for the organization (set_config), as a use case's would: the entry (ON CONFLICT on its source event), ` +
-        `one statement that opens or finds both accounts, one that inserts both postings (the trigger moves each balance and records the balance after it), ` +
+        `one SELECT that finds both accounts (opening them only when missing), one that inserts both postings (the trigger moves each balance and records the balance after it), ` +
         'and the journal_entry.posted outbox event (an advisory lock on the aggregate, the INSERT, pg_notify); no relay runs meanwhile.',
       'The raw SQL limit inserts the same rows with plain statements on connections that act for the organization from their start-up options, ' +
         'so row-level security, the posting trigger (the balance update) and the deferred balance check at COMMIT apply as they do for postEntry; ' +
@@ -199,9 +199,8 @@ export const ledgerScenario: Scenario = async (context, result) => {
       `Many accounts: entry i debits customer i mod ${n}'s receivable (1200) and credits owner i mod ${n}'s escrow (2000), so no two entries in flight share an account. ` +
         `One hot account: every entry debits the sandbox's clearing account (1100) and credits owner i mod ${n}'s escrow, so every entry updates the same account row ` +
         'and the transactions holding it take turns until each COMMIT. Every account is opened (empty) before the loads, as in a ledger that has been trading.',
-      'On the hot account postEntry holds the row longer than the raw limit: its account lookup (INSERT … ON CONFLICT DO NOTHING, then a read) ' +
-        'waits for the transaction that last updated the row, so the row is held from that lookup through the postings, the outbox event and COMMIT, ' +
-        'where the raw limit holds it from the postings INSERT to COMMIT.',
+      'On the hot account both hold the row from the postings INSERT to COMMIT; postEntry finds its accounts with a plain SELECT first (opening ' +
+        'only missing ones), so the lookup does not wait for the row, but its outbox event (advisory lock, INSERT, pg_notify) runs while the row is held.',
       `Latency is per entry, from asking the pool for a connection to COMMIT, so with ${workers} it includes the wait for a connection.`,
       check.note,
     );
