@@ -47,6 +47,30 @@ function capturedInto(payment: PaymentRow): AccountKey {
 
 const lines = (...postings: PostingLine[]) => postings.filter((posting) => posting.amount !== 0);
 
+/** An entry that moves `amount` from one account (credited) to another (debited). */
+async function postMove(
+  tx: Tx,
+  caller: Caller,
+  move: {
+    orgId: string;
+    description: string;
+    source: { type: string; id: string; event: string };
+    debit: AccountKey;
+    credit: AccountKey;
+    amount: number;
+  },
+): Promise<void> {
+  await postEntry(tx, caller, {
+    orgId: move.orgId,
+    description: move.description,
+    source: move.source,
+    postings: [
+      { account: move.debit, amount: move.amount },
+      { account: move.credit, amount: -move.amount },
+    ],
+  });
+}
+
 export async function postCapture(tx: Tx, caller: Caller, payment: PaymentRow): Promise<void> {
   await postEntry(tx, caller, {
     orgId: payment.orgId,
@@ -187,20 +211,14 @@ export async function postRefundReserved(
   });
 }
 
-export async function postRefundSettled(
-  tx: Tx,
-  caller: Caller,
-  payment: PaymentRow,
-  refund: { id: string; amount: number },
-): Promise<void> {
-  await postEntry(tx, caller, {
+export function postRefundSettled(tx: Tx, caller: Caller, payment: PaymentRow, refund: { id: string; amount: number }): Promise<void> {
+  return postMove(tx, caller, {
     orgId: payment.orgId,
     description: `Refund of payment ${payment.providerReference ?? payment.id} paid out`,
     source: { type: 'refund', id: refund.id, event: 'succeeded' },
-    postings: [
-      { account: account('2400', payment.currency, customer(payerOf(payment))), amount: refund.amount },
-      { account: receivingAccount(payment), amount: -refund.amount },
-    ],
+    debit: account('2400', payment.currency, customer(payerOf(payment))),
+    credit: receivingAccount(payment),
+    amount: refund.amount,
   });
 }
 
@@ -244,21 +262,20 @@ export async function postReturn(tx: Tx, caller: Caller, payment: PaymentRow, re
 }
 
 /** A refund that failed after its payment was returned: the customer owes it no longer. */
-export async function postRefundFailedAfterReturn(
+export function postRefundFailedAfterReturn(
   tx: Tx,
   caller: Caller,
   payment: PaymentRow,
   refund: { id: string; amount: number },
 ): Promise<void> {
   const payer = customer(payerOf(payment));
-  await postEntry(tx, caller, {
+  return postMove(tx, caller, {
     orgId: payment.orgId,
     description: `Refund of returned payment ${payment.providerReference ?? payment.id} failed`,
     source: { type: 'refund', id: refund.id, event: 'failed' },
-    postings: [
-      { account: account('2400', payment.currency, payer), amount: refund.amount },
-      { account: account('1200', payment.currency, payer), amount: -refund.amount },
-    ],
+    debit: account('2400', payment.currency, payer),
+    credit: account('1200', payment.currency, payer),
+    amount: refund.amount,
   });
 }
 
@@ -273,36 +290,33 @@ const payoutAccounts = (payout: { ownerId: string; currency: string }) => ({
   inTransit: account('2300', payout.currency, { type: 'owner', id: payout.ownerId }),
 });
 
-export async function postPayoutRequested(
+export function postPayoutRequested(
   tx: Tx,
   caller: Caller,
   payout: { id: string; orgId: string; ownerId: string; amount: number; currency: string },
 ): Promise<void> {
   const { payable, inTransit } = payoutAccounts(payout);
-  await postEntry(tx, caller, {
+  return postMove(tx, caller, {
     orgId: payout.orgId,
     description: 'Payout to the owner requested',
     source: { type: 'payout', id: payout.id, event: 'requested' },
-    postings: [
-      { account: payable, amount: payout.amount },
-      { account: inTransit, amount: -payout.amount },
-    ],
+    debit: payable,
+    credit: inTransit,
+    amount: payout.amount,
   });
 }
 
-export async function postPayoutSettled(
+export function postPayoutSettled(
   tx: Tx,
   caller: Caller,
   payout: { id: string; orgId: string; ownerId: string; amount: number; currency: string; provider: string },
 ): Promise<void> {
-  const { inTransit } = payoutAccounts(payout);
-  await postEntry(tx, caller, {
+  return postMove(tx, caller, {
     orgId: payout.orgId,
     description: 'Payout to the owner paid',
     source: { type: 'payout', id: payout.id, event: 'succeeded' },
-    postings: [
-      { account: inTransit, amount: payout.amount },
-      { account: account('1100', payout.currency, { type: 'provider', id: payout.provider }), amount: -payout.amount },
-    ],
+    debit: payoutAccounts(payout).inTransit,
+    credit: account('1100', payout.currency, { type: 'provider', id: payout.provider }),
+    amount: payout.amount,
   });
 }
