@@ -19,7 +19,7 @@ import {
 import { paymentsContext } from './context.ts';
 import { releaseDueEscrow } from './escrow.ts';
 import type { PaymentView } from './history.ts';
-import { advanceSandbox, balancesOf, hostedPaymentsApp, ledgerConsistent, moneyRelay } from './test-support.ts';
+import { advanceSandbox, balancesOf, bankAccountOf, hostedPaymentsApp, ledgerConsistent, moneyRelay } from './test-support.ts';
 
 type Payment = PaymentView & { expectedSettlementAt: string | null };
 
@@ -169,19 +169,7 @@ describe('cancellation and check-in', () => {
     expect(await ledgerConsistent(t, host.orgId)).toEqual({ unbalancedEntries: 0, wrongBalances: 0 });
 
     // The owner is paid out; a payout that fails gives the balance back; deposits held are never paid out.
-    const bank = expectStatus<{ id: string }>(
-      await api().post('/v1/bank-accounts', host.admin, {
-        holderType: 'owner',
-        holderId: ownStay.ownerId,
-        holderName: 'Marina Costa',
-        country: 'US',
-        currency: 'EUR',
-        accountType: 'checking',
-        routingNumber: '021000021',
-        accountNumber: '000123456789',
-      }),
-      201,
-    );
+    const bank = { id: await bankAccountOf(t, host, { type: 'owner', id: ownStay.ownerId }, '000123456789') };
     const tooMuch = await api().post('/v1/payouts', host.admin, {
       ownerId: ownStay.ownerId,
       amount: 18_001,
@@ -229,19 +217,7 @@ describe('cancellation and check-in', () => {
     await waitFor(
       async () => (await releaseDueEscrow(t.database.db, paymentsContext(t.config), new Date(Date.now() + 30 * 3_600_000))) > 0,
     );
-    const bank = expectStatus<{ id: string }>(
-      await api().post('/v1/bank-accounts', host.admin, {
-        holderType: 'owner',
-        holderId: ownStay.ownerId,
-        holderName: 'Marina Costa',
-        country: 'US',
-        currency: 'EUR',
-        accountType: 'checking',
-        routingNumber: '021000021',
-        accountNumber: '000111110003',
-      }),
-      201,
-    );
+    const bank = { id: await bankAccountOf(t, host, { type: 'owner', id: ownStay.ownerId }, '000111110003') };
     const payout = expectStatus<{ id: string }>(
       await api().post('/v1/payouts', host.admin, { ownerId: ownStay.ownerId, amount: 9_000, currency: 'EUR', bankAccountId: bank.id }),
       201,
