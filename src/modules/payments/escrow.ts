@@ -9,12 +9,13 @@ import { bookingFacts } from '../bookings/index.ts';
 import { postEscrowRelease } from './accounting.ts';
 import { type PaymentsContext, paymentsContext } from './context.ts';
 import { recordPaymentChange } from './history.ts';
+import { moneyRules } from './settings.ts';
 import { startRefund } from './refunds.ts';
 import { type PaymentRow, paymentsDueForRelease, paymentsOfBooking } from './store.ts';
 
 /**
  * Escrow: a captured booking payment is held until the guest has checked in and a grace period
- * has passed (ESCROW_RELEASE_GRACE_HOURS), then released to the owner's payable net of the
+ * has passed (the organization's grace, ESCROW_RELEASE_GRACE_HOURS by default), then released to the owner's payable net of the
  * organization's commission. A cancellation refunds what the booking's policy says and releases the
  * rest (the penalty) at once; a no-show releases it all.
  */
@@ -32,7 +33,8 @@ export async function releaseEscrow(
   const booking = payment.bookingId ? await bookingFacts(tx, payment.bookingId) : undefined;
   // A cancelled stay keeps no deposit: the penalty is the owner's.
   const deposit = booking && booking.status !== 'cancelled' ? booking.priceBreakdown.totals.deposit : 0;
-  const split = await postEscrowRelease(tx, caller, payment, { commissionBps: context.commissionBps, deposit });
+  const { commissionBps } = await moneyRules(tx, payment.orgId, context);
+  const split = await postEscrowRelease(tx, caller, payment, { commissionBps, deposit });
   return recordPaymentChange(
     tx,
     caller,
@@ -117,7 +119,8 @@ export function escrowSubscribers(config: Config): EventSubscriber[] {
         const booking = await bookingFacts(tx, bookingId);
         const checkedInAt = booking?.checkedInAt ?? new Date(event.timestamp);
         const caller = systemCaller(event.tenantId!, { correlationId: event.correlationId, causationId: event.id });
-        const due = new Date(checkedInAt.getTime() + config.ESCROW_RELEASE_GRACE_HOURS * 3_600_000);
+        const { escrowReleaseGraceHours } = await moneyRules(tx, event.tenantId!, context());
+        const due = new Date(checkedInAt.getTime() + escrowReleaseGraceHours * 3_600_000);
         for (const payment of await heldPayments(tx, bookingId)) {
           await recordPaymentChange(
             tx,

@@ -5,6 +5,7 @@ import { mayRetry } from './bank-rails.ts';
 import { settleBookingPayment } from './booking-payments.ts';
 import type { PaymentsContext } from './context.ts';
 import { recordPaymentChange } from './history.ts';
+import { moneyRules } from './settings.ts';
 import type { ProviderFailure, ProviderPaymentStatus } from './providers/port.ts';
 import { releaseEscrow } from './escrow.ts';
 import { startRefund } from './refunds.ts';
@@ -120,9 +121,10 @@ async function settle(tx: Tx, caller: Caller, payment: PaymentRow, context: Paym
   if (payment.purpose !== 'booking') return payment;
   const settlement = await settleBookingPayment(tx, caller, payment);
   const checkedInAt = settlement.booking?.checkedInAt ?? null;
+  const graceHours = checkedInAt ? (await moneyRules(tx, payment.orgId, context)).escrowReleaseGraceHours : 0;
   const change: PaymentChange = {
     escrowStatus: 'held',
-    escrowReleaseDueAt: checkedInAt ? new Date(checkedInAt.getTime() + context.escrowGraceHours * 3_600_000) : null,
+    escrowReleaseDueAt: checkedInAt ? new Date(checkedInAt.getTime() + graceHours * 3_600_000) : null,
   };
   if (settlement.outcome === 'lapsed' || settlement.outcome === 'duplicate') {
     change.attention = settlement.outcome === 'lapsed' ? 'booking_not_confirmable' : 'duplicate_booking_payment';

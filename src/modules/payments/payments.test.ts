@@ -310,3 +310,37 @@ describe('direct payments (idempotent)', () => {
     expect((await balancesOf(t, host.orgId, '2100')).get(payer)).toBe(-50_000);
   });
 });
+
+describe('the organization’s money rules', () => {
+  it('uses its own commission and escrow grace once set, the defaults before', async () => {
+    expect(expectStatus(await api().get('/v1/payment-settings', host.admin), 200)).toEqual({
+      commissionBps: 1000,
+      escrowReleaseGraceHours: 24,
+      own: false,
+    });
+    const put = (payload: object) =>
+      t.app.inject({ method: 'PUT', url: '/v1/payment-settings', headers: { authorization: `Bearer ${host.admin.accessToken}` }, payload });
+    expect(expectStatus(await put({ commissionBps: 1500, escrowReleaseGraceHours: 2 }), 200)).toEqual({
+      commissionBps: 1500,
+      escrowReleaseGraceHours: 2,
+      own: true,
+    });
+    expect((await put({ commissionBps: 10_001, escrowReleaseGraceHours: 2 })).statusCode).toBe(400);
+
+    const ownStay = await createStay(t, host, { units: 1 });
+    const booking = await heldBooking(t, host.admin, ownStay, day(0), day(2));
+    const payment = expectStatus(await payIntent(booking.id), 201);
+    await advanceSandbox(t);
+    expectStatus(await api().post(`/v1/bookings/${booking.id}/check-in`, host.admin), 200);
+    await waitFor(async () => (await paymentOf(payment.id)).escrowReleaseDueAt !== null);
+    const due = new Date((await paymentOf(payment.id)).escrowReleaseDueAt!).getTime();
+    expect(due).toBeLessThan(Date.now() + 2 * 3_600_000 + 60_000);
+    expect(await releaseDueEscrow(t.database.db, paymentsContext(t.config), new Date(due + 1000))).toBe(1);
+    const wallet = expectStatus<{ balances: { available: number }[] }>(
+      await api().get(`/v1/wallet?ownerId=${ownStay.ownerId}`, host.admin),
+      200,
+    );
+    // 15 % of 200.00 EUR kept.
+    expect(wallet.balances[0]).toMatchObject({ available: 17_000 });
+  });
+});

@@ -15,6 +15,7 @@ import {
 import type { PaymentsContext } from './context.ts';
 import { paymentErrors } from './errors.ts';
 import { recordPaymentChange } from './history.ts';
+import { moneyRules } from './settings.ts';
 import { MpesaRefundUnsupported } from './providers/mpesa.ts';
 import { type ProviderFailure, ProviderUnavailable, type TransferOutcome } from './providers/port.ts';
 import { canMoveTransfer, type TransferStatus } from './state-machine.ts';
@@ -225,7 +226,7 @@ async function giveBackReservation(
       caller,
       payment,
       refund.amount,
-      { commissionBps: context.commissionBps, deposit: 0 },
+      { commissionBps: (await moneyRules(tx, payment.orgId, context)).commissionBps, deposit: 0 },
       {
         type: 'refund',
         id: refund.id,

@@ -19,6 +19,7 @@ import { paymentsContext } from './context.ts';
 import { paymentErrors } from './errors.ts';
 import { historyView, paymentView, replayPayment } from './history.ts';
 import { takePayment } from './payments.ts';
+import { moneyRules, setMoneyRules } from './settings.ts';
 import { payoutById, payoutView, listPayouts, requestPayout } from './payouts.ts';
 import { refundById, refundsOfPayment, refundView, startRefund } from './refunds.ts';
 import {
@@ -31,6 +32,8 @@ import {
   PaymentPage,
   PaymentParams,
   PaymentReply,
+  PaymentSettingsBody,
+  PaymentSettingsReply,
   PayoutListQuery,
   PayoutPage,
   PayoutParams,
@@ -406,6 +409,34 @@ export async function paymentsRoutes(app: App, dependencies: ModuleDependencies)
         }
         return payoutView(payout);
       }),
+  );
+
+  app.get(
+    '/v1/payment-settings',
+    {
+      preHandler: requirePermission('payments', 'read'),
+      schema: {
+        ...payments,
+        summary: 'The organization’s commission and escrow grace period (or the defaults)',
+        response: { 200: PaymentSettingsReply },
+      },
+    },
+    async (request) => request.read((tx) => moneyRules(tx, accessOf(request).orgId, context)),
+  );
+
+  app.put(
+    '/v1/payment-settings',
+    {
+      preHandler: requirePermission('payments', 'update'),
+      schema: {
+        ...payments,
+        summary: 'Set the organization’s commission and escrow grace period; they apply from the next check-in and release on',
+        body: PaymentSettingsBody,
+        response: { 200: PaymentSettingsReply },
+      },
+    },
+    async (request) =>
+      request.transaction((tx) => setMoneyRules(tx, callerOfRequest(request), accessOf(request).orgId, request.body, context)),
   );
 
   /** The owner whose wallet a request reads: an owner member's own, or the one staff name. */

@@ -214,6 +214,17 @@ export const TransactionReply = z.object({
 });
 export const TransactionPage = pageOf(TransactionReply);
 
+export const PaymentSettingsBody = z.strictObject({
+  /** Basis points of booking revenue kept when escrow is released (1000 = 10 %). */
+  commissionBps: z.number().int().min(0).max(10_000),
+  /** Hours after check-in before escrow is released. */
+  escrowReleaseGraceHours: z.number().int().min(0).max(2160),
+});
+export const PaymentSettingsReply = PaymentSettingsBody.extend({
+  /** False while the organization uses the installation's defaults. */
+  own: z.boolean(),
+});
+
 export const WebhookParams = z.object({ provider: z.string().regex(/^[a-z0-9_-]{1,40}$/) });
 export const WebhookReply = z.object({
   received: z.number().int(),

@@ -512,6 +512,14 @@ export interface PaymentEvent {
   type: string;
 }
 
+export interface PaymentSettings {
+  commissionBps: number;
+  escrowReleaseGraceHours: number;
+  orgId: string;
+  updatedAt: Generated<Timestamp>;
+  updatedBy: string | null;
+}
+
 export interface Payout {
   amount: number;
   bankAccountId: string | null;
@@ -758,6 +766,7 @@ export interface DB {
   outboxEvent: OutboxEvent;
   payment: Payment;
   paymentEvent: PaymentEvent;
+  paymentSettings: PaymentSettings;
   payout: Payout;
   property: Property;
   propertyOwner: PropertyOwner;
