@@ -167,6 +167,14 @@ describe('bank transfers on the sandbox’s rails', () => {
     expect((await historyOf(made.id)).map((event) => event.type)).toEqual(['initiated', 'submitted', 'processing', 'failed']);
   });
 
+  it('never returns a wire: one that would bounce by ACH succeeds, an unknown account is refused', async () => {
+    const wired = await transfer('000333330001', 'WIRE');
+    const refused = await transfer('000333330003', 'WIRE');
+    await advanceSandbox(t);
+    expect(await payment(wired.id)).toMatchObject({ status: 'succeeded', retryCount: 0 });
+    expect(await payment(refused.id)).toMatchObject({ status: 'failed', failureCode: 'R03', retryCount: 0 });
+  });
+
   it('settles a same-day ACH in the next same-day window of a banking day', async () => {
     const made = await transfer('000222224444', 'SAME_DAY_ACH');
     const settles = new Date(made.expectedSettlementAt!);
@@ -500,9 +508,9 @@ describe('balances after refunds and returns', () => {
     const payer = await newCustomer(t, host, 'Deposit');
     const payerBankAccountId = await bankAccountOf(t, host, { type: 'customer', id: payer }, '000777770010');
     const deposit = { purpose: 'deposit', payerCustomerId: payer, amount: 50_000, currency: 'EUR' };
-    const made = await pay({ ...deposit, method: 'bank_transfer', rail: 'INSTANT', payerBankAccountId });
-    // 2 s: the debit settles; the return comes a minute later.
-    await advanceSandbox(t, 10);
+    const made = await pay({ ...deposit, method: 'bank_transfer', rail: 'SAME_DAY_ACH', payerBankAccountId });
+    // 60 s: the debit settles; the return comes a minute later.
+    await advanceSandbox(t, 90);
     expectStatus(await api().post(`/v1/payments/${made.id}/refunds`, host.admin, { amount: 20_000 }), 201);
     await advanceSandbox(t);
     expect(await payment(made.id)).toMatchObject({ status: 'returned', refundedAmount: 20_000 });

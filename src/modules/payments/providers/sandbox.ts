@@ -28,9 +28,9 @@ import { verifySignatureHeader } from './signature.ts';
  * - mobile money: a phone number ending in 1032 is cancelled by the customer, 1037 unreachable,
  *   0001 short of funds; others succeed after 5 s with a receipt number;
  * - bank debits take their rail's time (INSTANT 2 s, WIRE 30 s, SAME_DAY_ACH 60 s, STANDARD_ACH
- *   180 s); an account number ending in 0001 is returned R01 on every attempt, 0002 returned R01
- *   once, 0009 returned R09 once, 0003 returned R03 (final), 0010 succeeds and is returned R10 a
- *   minute later;
+ *   180 s); by ACH an account number ending in 0001 is returned R01 on every attempt, 0002 returned
+ *   R01 once, 0009 returned R09 once, 0003 returned R03 (final), 0010 succeeds and is returned R10 a
+ *   minute later; wires and instant payments are final: 0003 is refused, nothing is returned;
  * - a refund of an amount ending in 13 fails; a payout to an account ending in 0003 or a phone
  *   ending in 1037 fails.
  *
@@ -82,6 +82,12 @@ function bankDebitScript(request: ChargeRequest): ScriptStep[] {
   const seconds = sandboxProcessingSeconds(request.rail ?? 'STANDARD_ACH');
   const account = request.payer.bankAccount?.accountNumber;
   const attempt = request.attempt ?? 1;
+  // Wires and instant payments are final once sent: the bank refuses them at once or never returns them.
+  if (request.rail === 'WIRE' || request.rail === 'INSTANT') {
+    return endsWith(account, '0003')
+      ? [{ afterSeconds: seconds, status: 'failed', failure: failure('R03', 'No account / unable to locate account') }]
+      : [{ afterSeconds: seconds, status: 'succeeded' }];
+  }
   if (endsWith(account, '0001')) return [returned(seconds, 'R01', 'Insufficient funds')];
   if (endsWith(account, '0002') && attempt === 1) return [returned(seconds, 'R01', 'Insufficient funds')];
   if (endsWith(account, '0009') && attempt === 1) return [returned(seconds, 'R09', 'Uncollected funds')];
