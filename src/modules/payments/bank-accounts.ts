@@ -71,20 +71,7 @@ export type BankAccountView = {
 };
 
 /** An account opened for a payment or payout: the numbers in clear, for the provider call only. */
-export interface BankAccountForUse {
-  id: string;
-  holderType: HolderType;
-  holderId: string | null;
-  holderName: string;
-  bankName: string | null;
-  country: string;
-  currency: string;
-  accountType: AccountType;
-  routingNumber: string | null;
-  accountNumber: string;
-  accountNumberLast4: string;
-  isPrimary: boolean;
-}
+export type BankAccountForUse = Omit<BankAccountView, 'active' | 'deactivatedAt' | 'createdAt' | 'updatedAt'> & { accountNumber: string };
 
 /**
  * Who asks, and the scope of each holder type they may act on (from the permission matrix): `all`
@@ -381,19 +368,6 @@ export async function bankAccountForUse(tx: Tx, bankAccountId: string, keys: rea
   if (!row) throw notFound(bankAccountId);
   refuseInactive(row);
   const accountNumber = openText(keys, { ciphertext: row.accountNumberEncrypted, keyId: row.accountNumberKeyId }, sealedFor(row.id));
-  const view = viewOf(row);
-  return {
-    id: row.id,
-    holderType: view.holderType,
-    holderId: row.holderId,
-    holderName: row.holderName,
-    bankName: row.bankName,
-    country: row.country,
-    currency: row.currency,
-    accountType: view.accountType,
-    routingNumber: row.routingNumber,
-    accountNumber,
-    accountNumberLast4: row.accountNumberLast4,
-    isPrimary: row.isPrimary,
-  };
+  const { active: _active, deactivatedAt: _deactivatedAt, createdAt: _createdAt, updatedAt: _updatedAt, ...view } = viewOf(row);
+  return { ...view, accountNumber };
 }

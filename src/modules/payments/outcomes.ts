@@ -11,7 +11,7 @@ import { releaseEscrow } from './escrow.ts';
 import { startRefund } from './refunds.ts';
 import { canMove, type PaymentStatus } from './state-machine.ts';
 import { type PaymentChange, type PaymentRow, rememberProviderReference } from './store.ts';
-import { chargeRequestOf } from './charges.ts';
+import { chargeRequestOf } from './charge-request.ts';
 
 /**
  * What a provider says of a payment — the answer to our call, or a webhook later — applied to the

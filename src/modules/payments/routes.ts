@@ -11,7 +11,6 @@ import { uuidPattern } from '../../platform/ids.ts';
 import type { ModuleDependencies } from '../../platform/module.ts';
 import { bookingFacts } from '../bookings/index.ts';
 import { customerIdsOfUser } from '../customers/index.ts';
-import { ownerIdOfUser } from '../inventory/index.ts';
 import { accessOf, organizationIdsOfUser, permittedAccess, requirePermission } from '../organizations/index.ts';
 import { bankAccountRoutes } from './bank-account-routes.ts';
 import { settlementOf } from './bank-rails.ts';
@@ -19,6 +18,7 @@ import { paymentsContext } from './context.ts';
 import { paymentErrors } from './errors.ts';
 import { historyView, paymentView, replayPayment } from './history.ts';
 import { takePayment } from './payments.ts';
+import { inPaymentScope, ownerFor, payerFor, paymentScopeOf } from './reach.ts';
 import { moneyRules, setMoneyRules } from './settings.ts';
 import { payoutById, payoutView, listPayouts, requestPayout } from './payouts.ts';
 import { refundById, refundsOfPayment, refundView, startRefund } from './refunds.ts';
@@ -48,7 +48,7 @@ import {
   WebhookParams,
   WebhookReply,
 } from './schemas.ts';
-import { eventsOfPayment, listPayments, type PaymentFilter, type PaymentRow, paymentById } from './store.ts';
+import { eventsOfPayment, listPayments, type PaymentRow, paymentById } from './store.ts';
 import { transactionsOf, walletOf } from './wallet.ts';
 import { receiveWebhook } from './webhooks.ts';
 
@@ -60,25 +60,6 @@ export function replyOf(row: PaymentRow) {
   return { ...paymentView(row), expectedSettlementAt: expected?.toISOString() ?? null };
 }
 
-/** The payments a caller's scope reaches: all of them for staff, an owner's as payee, a customer's as payer. */
-async function scopeOf(tx: Tx, request: FastifyRequest, resource: 'payments' | 'payouts' = 'payments'): Promise<PaymentFilter> {
-  const access = accessOf(request);
-  if (access.scope === 'all') return {};
-  if (access.role === 'owner') {
-    const ownerId = await ownerIdOfUser(tx, access.userId);
-    return { payeeOwnerIds: ownerId ? [ownerId] : [] };
-  }
-  if (resource === 'payouts') return { payeeOwnerIds: [] };
-  return { payerCustomerIds: await customerIdsOfUser(tx, access.userId) };
-}
-
-function inScope(row: PaymentRow, scope: PaymentFilter): boolean {
-  return (
-    (scope.payerCustomerIds === undefined || (row.payerCustomerId !== null && scope.payerCustomerIds.includes(row.payerCustomerId))) &&
-    (scope.payeeOwnerIds === undefined || (row.payeeOwnerId !== null && scope.payeeOwnerIds.includes(row.payeeOwnerId)))
-  );
-}
-
 async function visiblePayment(
   tx: Tx,
   request: FastifyRequest,
@@ -86,7 +67,8 @@ async function visiblePayment(
   options: { forUpdate?: boolean } = {},
 ): Promise<PaymentRow> {
   const row = await paymentById(tx, paymentId, options);
-  if (!row || !inScope(row, await scopeOf(tx, request))) throw paymentErrors.raise('not_found', `No payment ${paymentId} here`);
+  if (!row || !inPaymentScope(row, await paymentScopeOf(tx, accessOf(request))))
+    throw paymentErrors.raise('not_found', `No payment ${paymentId} here`);
   return row;
 }
 
@@ -143,13 +125,7 @@ export async function paymentsRoutes(app: App, dependencies: ModuleDependencies)
       const { body } = request;
       const access = accessOf(request);
       const outcome = await request.transaction(async (tx) => {
-        let payerCustomerId = body.payerCustomerId;
-        if (access.scope !== 'all') {
-          if (body.method === 'cash' || body.method === 'cheque') throw paymentErrors.raise('staff_only', 'Staff record cash and cheques');
-          const own = await customerIdsOfUser(tx, access.userId);
-          payerCustomerId ??= own[0];
-          if (!payerCustomerId || !own.includes(payerCustomerId)) throw paymentErrors.raise('payer_not_found', 'You pay as yourself');
-        }
+        const payerCustomerId = await payerFor(tx, access, body);
         return takePayment(
           tx,
           callerOfRequest(request),
@@ -216,7 +192,7 @@ export async function paymentsRoutes(app: App, dependencies: ModuleDependencies)
     async (request, reply) => {
       const { query } = request;
       const { data, total } = await request.read(async (tx) =>
-        listPayments(tx, { ...query, ...(await scopeOf(tx, request)) }, offsetOf(query)),
+        listPayments(tx, { ...query, ...(await paymentScopeOf(tx, accessOf(request))) }, offsetOf(query)),
       );
       return sendPage(request, reply, query, data.map(replyOf), total);
     },
@@ -359,13 +335,7 @@ export async function paymentsRoutes(app: App, dependencies: ModuleDependencies)
       const { body } = request;
       const access = accessOf(request);
       const outcome = await request.transaction(async (tx) => {
-        let ownerId = body.ownerId;
-        if (access.scope !== 'all') {
-          const own = await ownerIdOfUser(tx, access.userId);
-          if (!own || (ownerId && ownerId !== own)) throw paymentErrors.raise('payee_not_found', 'You withdraw your own balance');
-          ownerId = own;
-        }
-        if (!ownerId) throw paymentErrors.raise('owner_required', 'Name the owner paid out');
+        const ownerId = await ownerFor(tx, access, body.ownerId, { staffOwnOtherwise: false, notOwn: 'You withdraw your own balance' });
         return requestPayout(
           tx,
           callerOfRequest(request),
@@ -387,7 +357,7 @@ export async function paymentsRoutes(app: App, dependencies: ModuleDependencies)
     async (request, reply) => {
       const { query } = request;
       const { data, total } = await request.read(async (tx) => {
-        const scope = await scopeOf(tx, request, 'payouts');
+        const scope = await paymentScopeOf(tx, accessOf(request), 'payouts');
         return listPayouts(tx, { ownerId: query.ownerId, status: query.status, ownerIds: scope.payeeOwnerIds }, offsetOf(query));
       });
       return sendPage(request, reply, query, data.map(payoutView), total);
@@ -403,7 +373,7 @@ export async function paymentsRoutes(app: App, dependencies: ModuleDependencies)
     async (request) =>
       request.read(async (tx) => {
         const payout = await payoutById(tx, request.params.payoutId);
-        const scope = await scopeOf(tx, request, 'payouts');
+        const scope = await paymentScopeOf(tx, accessOf(request), 'payouts');
         if (!payout || (scope.payeeOwnerIds && !scope.payeeOwnerIds.includes(payout.ownerId))) {
           throw paymentErrors.raise('payout_not_found', `No payout ${request.params.payoutId} here`);
         }
@@ -439,19 +409,9 @@ export async function paymentsRoutes(app: App, dependencies: ModuleDependencies)
       request.transaction((tx) => setMoneyRules(tx, callerOfRequest(request), accessOf(request).orgId, request.body, context)),
   );
 
-  /** The owner whose wallet a request reads: an owner member's own, or the one staff name. */
-  async function walletOwner(tx: Tx, request: FastifyRequest, ownerId: string | undefined): Promise<string> {
-    const access = accessOf(request);
-    if (access.scope === 'all') {
-      // Staff name the owner; one who is an owner too reads their own without naming it.
-      const chosen = ownerId ?? (await ownerIdOfUser(tx, access.userId));
-      if (!chosen) throw paymentErrors.raise('owner_required', 'Name the owner (ownerId)');
-      return chosen;
-    }
-    const own = await ownerIdOfUser(tx, access.userId);
-    if (!own || (ownerId && ownerId !== own)) throw paymentErrors.raise('payee_not_found', 'You see your own wallet');
-    return own;
-  }
+  /** The owner whose wallet a request reads: whom staff name (or their own), an owner member's own. */
+  const walletOwner = (tx: Tx, request: FastifyRequest, ownerId: string | undefined) =>
+    ownerFor(tx, accessOf(request), ownerId, { staffOwnOtherwise: true, notOwn: 'You see your own wallet' });
 
   app.get(
     '/v1/wallet',
