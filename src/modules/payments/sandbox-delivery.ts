@@ -1,8 +1,8 @@
 import type { Database } from '../../platform/db/database.ts';
 import type { JobDefinition } from '../../platform/jobs/jobs.ts';
 import { paymentsContext, type PaymentsContext } from './context.ts';
-import type { ProviderFailure, ProviderPaymentStatus, WebhookDelivery } from './providers/port.ts';
-import { type SandboxEvent, sandboxSignatureHeader } from './providers/sandbox.ts';
+import type { WebhookDelivery } from './providers/port.ts';
+import { type SandboxEvent, type ScriptStep, sandboxSignatureHeader } from './providers/sandbox.ts';
 import { signatureHeader } from './providers/signature.ts';
 import { receiveWebhook } from './webhooks.ts';
 
@@ -11,13 +11,6 @@ import { receiveWebhook } from './webhooks.ts';
  * signed webhook through `receiveWebhook` — the path every provider's webhooks take. A delivery
  * that fails stays due and is tried again; the replay store makes a repeat harmless.
  */
-
-interface ScriptStep {
-  afterSeconds: number;
-  status: ProviderPaymentStatus;
-  failure?: ProviderFailure;
-  receiptNumber?: string;
-}
 
 export interface SandboxDeliveryOptions {
   /** The sandbox's clock: tests move it forward instead of waiting. */

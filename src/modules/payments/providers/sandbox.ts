@@ -40,7 +40,8 @@ import { verifySignatureHeader } from './signature.ts';
 export const sandboxSignatureHeader = 'tenure-signature';
 const toleranceSeconds = 300;
 
-interface ScriptStep {
+/** One report the sandbox will send, `afterSeconds` after the operation began (times the time scale). */
+export interface ScriptStep {
   afterSeconds: number;
   status: ProviderPaymentStatus;
   failure?: ProviderFailure;
